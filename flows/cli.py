@@ -1,0 +1,62 @@
+"""The `nianbao` command.  Each subcommand lives in its own module (flows/cmd_*.py) exposing
+``register(subparsers)``; this file only wires them together."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import UserError
+
+# Subcommand modules; one not yet written is skipped, never fatal.
+COMMAND_MODULES = [
+    "nianbao.flows.cmd_extract",
+    "nianbao.flows.cmd_warehouse",
+    "nianbao.flows.cmd_crawl",
+    "nianbao.flows.cmd_run",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nianbao",
+        description="政府信息公开工作年度报告 → statistical warehouse",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def _version() -> str:
+    from nianbao.transform.result import PARSER_VERSION
+
+    return f"nianbao {PARSER_VERSION}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as e:
+        print(f"nianbao: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nianbao: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
