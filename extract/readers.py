@@ -9,7 +9,9 @@ from .document import Document, DocumentError
 
 MAX_BYTES = 50 * 1024 * 1024
 
-_HTML_SNIFF = re.compile(rb"<\s*(!doctype\s+html|html|head|body|table|div|p|meta|title)[\s>/]", re.I)
+_HTML_SNIFF = re.compile(
+    rb"<\s*(!doctype\s+html|html|head|body|table|div|p|meta|title)[\s>/]", re.I
+)
 
 
 def sniff(data: bytes) -> str:

@@ -1,0 +1,101 @@
+"""Section lines → labelled entries with their value cells.
+
+Whatever the serialisation (HTML grid row, one cell per line, one row per line, pipe-less), a
+table reads as labels each followed by the value cells that belong to it.  An entry keeps its
+cells grouped by source row ("segments") so that the slot assignment can tell blank value
+cells from filler (formats.md §9.3–9.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .labels import norm, stem
+from .locate import Line
+from .values import parse_cell
+
+
+@dataclass(slots=True)
+class Entry:
+    label: str  # as printed
+    segments: list[list[str]] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return stem(self.label)
+
+    @property
+    def norm(self) -> str:
+        return norm(self.label)
+
+    def n_values(self) -> int:
+        return sum(1 for seg in self.segments for c in seg if parse_cell(c).kind != "blank")
+
+
+def build_entries(lines: list[Line]) -> list[Entry]:
+    """Group a section's rows into entries.  Cells before the first label go to a '' entry."""
+    entries: list[Entry] = [Entry("")]
+    for line in lines:
+        cells = line.cells
+        label_pos = [i for i, c in enumerate(cells) if c and parse_cell(c).kind == "text"]
+        if not label_pos:
+            if all(not c.strip() for c in cells):
+                # A lone empty cell on its own line may be a blank value (one-cell-per-line
+                # dumps); wider all-empty rows are filler.  Keep the former, marked.
+                if len(cells) == 1:
+                    entries[-1].segments.append([""])
+                continue
+            entries[-1].segments.append(list(cells))
+            continue
+        for k, pos in enumerate(label_pos):
+            end = label_pos[k + 1] if k + 1 < len(label_pos) else len(cells)
+            entry = Entry(cells[pos])
+            tail = cells[pos + 1 : end]
+            if tail:
+                entry.segments.append(list(tail))
+            entries.append(entry)
+    return entries
+
+
+def assign_slots(segments: list[list[str]], n: int) -> list[str] | None:
+    """Pick exactly ``n`` value cells (raw strings, '' for blank) from an entry's segments.
+
+    Tried in order, first exact fit wins; None when no reading gives exactly ``n`` (the caller
+    records an error instead of guessing):
+    1. the non-empty cells (blanks were filler);
+    2. every cell of the segments that hold a value, plus lone blank lines between them;
+    3. the same with each segment's trailing blanks dropped (row-end filler);
+    4. one segment whose first ``n`` cells hold all its non-empty cells.
+    """
+    if n <= 0:
+        return []
+    flat = [c for seg in segments for c in seg]
+    nonempty = [c for c in flat if parse_cell(c).kind != "blank"]
+    if len(nonempty) == n:
+        return nonempty
+    if not nonempty or len(nonempty) > n:
+        return None
+    # Drop leading/trailing lone-blank segments; keep those sandwiched between value segments.
+    has_value = [any(parse_cell(c).kind != "blank" for c in seg) for seg in segments]
+    first = has_value.index(True)
+    last = len(has_value) - 1 - has_value[::-1].index(True)
+    core = [
+        seg
+        for i, seg in enumerate(segments[first : last + 1], start=first)
+        if has_value[i] or seg == [""]
+    ]
+    allc = [c for seg in core for c in seg]
+    if len(allc) == n:
+        return [c.strip() for c in allc]
+    trimmed: list[str] = []
+    for seg in core:
+        s = list(seg)
+        while s and not s[-1].strip():
+            s.pop()
+        trimmed.extend(s)
+    if len(trimmed) == n:
+        return [c.strip() for c in trimmed]
+    for seg in core:
+        if len(seg) >= n and sum(1 for c in seg[:n] if c.strip()) == len(nonempty):
+            return [c.strip() for c in seg[:n]]
+    return None

@@ -1,0 +1,115 @@
+"""Find sections 二, 三, 四 (the three standard tables) in a document, once per copy.
+
+The document is read as a sequence of lines: each paragraph is one line, each logical table row
+(span copies removed) is one line of cells.  Section headings are recognised wherever they sit
+(paragraph, one-cell row, pipe-less row) and only with the words of their title, so row labels
+such as ``三、本年度办理结果`` or ``四、结转下年度继续办理`` are never taken for headings.  When a
+heading is missing, table anchors (``第二十条``, ``勾稽关系``/``申请人情况``, ``行政复议``) open
+the section instead.  A page carrying the report twice (print copy) yields two copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nianbao.extract.document import Document, Paragraph, Table
+
+from .labels import heading_number, norm
+
+SECTION_OF_HEADING = {"二": "active", "三": "requests", "四": "appeals"}
+
+
+@dataclass(slots=True)
+class Line:
+    cells: list[str]
+    is_paragraph: bool
+    block: int
+    row: int
+
+    @property
+    def text(self) -> str:
+        return " ".join(c for c in self.cells if c)
+
+
+@dataclass(slots=True)
+class Copy:
+    """One rendering of the report's tables: lines per section."""
+
+    sections: dict[str, list[Line]] = field(default_factory=dict)
+
+
+def lines_of(doc: Document) -> list[Line]:
+    out: list[Line] = []
+    for b, block in enumerate(doc.blocks):
+        if isinstance(block, Paragraph):
+            out.append(Line([block.text], True, b, 0))
+        elif isinstance(block, Table):
+            for r, row in enumerate(block.logical_rows()):
+                out.append(Line(row, False, b, r))
+    return out
+
+
+def _heading(line: Line) -> str | None:
+    """The section a heading line opens: 'active', 'requests', 'appeals', 'other', or None."""
+    nonempty = [c for c in line.cells if c]
+    if not nonempty or len(nonempty) > 2:
+        return None
+    text = norm(nonempty[0])
+    if len(text) > 40:
+        return None
+    num = heading_number(text)
+    if num is None:
+        return None
+    if num == "二" and "主动公开" in text:
+        return "active"
+    if num == "三" and "申请" in text and ("收到" in text or "处理" in text or "依申请" in text):
+        return "requests"
+    if num == "四" and ("复议" in text or "诉讼" in text):
+        return "appeals"
+    if num == "五" and ("问题" in text or "改进" in text):
+        return "other"
+    if num == "六" and "其他" in text:
+        return "other"
+    if num == "一" and ("总体" in text or "概述" in text):
+        return "intro"
+    return None
+
+
+def _anchor(line: Line, current: str | None) -> str | None:
+    """A table anchor that opens a section when its heading is missing."""
+    if line.is_paragraph:
+        return None
+    first = norm(next((c for c in line.cells if c), ""))
+    if not first:
+        return None
+    if first.startswith("第二十条") and current not in ("active",):
+        return "active"
+    if ("勾稽关系" in first or first == "申请人情况") and current != "requests":
+        return "requests"
+    if first == "行政复议" and current != "appeals":
+        return "appeals"
+    return None
+
+
+def find_copies(doc: Document) -> list[Copy]:
+    """Split the document into copies of the report and each copy into its table sections."""
+    copies: list[Copy] = [Copy()]
+    current: str | None = None
+    for line in lines_of(doc):
+        opened = _heading(line) or _anchor(line, current)
+        if opened is not None:
+            if opened in ("active", "requests", "appeals"):
+                cur = copies[-1]
+                if opened in cur.sections:  # the same section again: a second copy
+                    copies.append(Copy())
+                copies[-1].sections[opened] = []
+                current = opened
+            elif opened == "intro" and copies[-1].sections:
+                copies.append(Copy())
+                current = None
+            else:
+                current = None
+            continue
+        if current is not None and not line.is_paragraph:
+            copies[-1].sections[current].append(line)
+    return [c for c in copies if c.sections]

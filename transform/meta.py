@@ -1,0 +1,142 @@
+"""Report metadata: title, agency, year, publication date, 索引号, from text and container hints.
+
+Sources in order of trust: the info box (索引号/发布机构/发布日期, as table rows or lines, or
+given by the HTML parser in ``Document.hints``), the title, then the opening sentences.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from nianbao.extract.document import Document
+
+from .locate import lines_of
+from .result import Meta
+
+_TITLE = re.compile(
+    r"(?P<agency>.*?)(?P<year>(?:19|20)\d{2})\s*年(?:度)?(?:政府|政务)?信息公开(?:工作)?(?:年度)?(?:报告|年报)"
+)
+_PERIOD = re.compile(r"统计期限[^0-9]{0,8}((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+_INTRO_AGENCY = [
+    re.compile(
+        r"结合(?!我|本)(?P<a>[^，,。、；]{3,40}?)(?:\d{4}年(?:度)?)?政府信息公开(?:年度)?工作"
+    ),
+    re.compile(
+        r"^(?:\d{4}年(?:度)?|今年|本年度)[，,](?P<a>[^，,。；]{3,40}?)(?:深入|认真|坚持|以|按照|全面|紧紧|严格|始终|围绕|高度|进一步|持续|积极|在)"
+    ),
+]
+_DATE = re.compile(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+_KEYS = {
+    "索引号": "index_no",
+    "发布机构": "agency",
+    "发文机关": "agency",
+    "发布单位": "agency",
+    "信息来源": "agency_source",
+    "来源": "agency_source",
+    "发布日期": "published",
+    "发布时间": "published",
+    "公开日期": "published",
+    "成文日期": "written",
+    "生成日期": "written",
+}
+_AGENCY_BAD = ("我", "本", "政府信息公开条例", "国务院")
+
+
+def _clean(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s)
+    return re.sub(r"\s+", "", s).strip(":：|")
+
+
+def iso_date(s: str | None) -> str | None:
+    if not s:
+        return None
+    m = _DATE.search(unicodedata.normalize("NFKC", s))
+    if not m:
+        return None
+    y, mo, d = (int(g) for g in m.groups())
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def info_box(doc: Document) -> dict[str, str]:
+    """Key/value pairs from info-box lines ("索 引 号: | X | 发布机构: | Y")."""
+    out: dict[str, str] = {}
+    for line in lines_of(doc)[:80]:
+        cells = [c for c in line.cells if c]
+        if line.is_paragraph:  # "发布机构：X　发布日期：Y" in one paragraph
+            text = unicodedata.normalize("NFKC", cells[0]) if cells else ""
+            for key, field in _KEYS.items():
+                m = re.search(r"\s*".join(key) + r"\s*:\s*(\S+)", text)
+                if m and field not in out:
+                    out[field] = m.group(1)
+            continue
+        for i, c in enumerate(cells):
+            k = _clean(c)
+            field = _KEYS.get(k)
+            if field and i + 1 < len(cells) and field not in out:
+                val = cells[i + 1].strip()
+                if val and _clean(val) not in _KEYS:
+                    out[field] = val
+            elif ":" in unicodedata.normalize("NFKC", c):  # "发布机构:X" in one cell
+                key, _, val = unicodedata.normalize("NFKC", c).partition(":")
+                field = _KEYS.get(_clean(key))
+                if field and val.strip() and field not in out:
+                    out[field] = val.strip()
+    return out
+
+
+def _title(doc: Document) -> str | None:
+    hint = doc.hints.get("title")
+    for line in lines_of(doc)[:30]:
+        text = " ".join(c for c in line.cells if c).strip()
+        if 8 <= len(text) <= 80 and _TITLE.search(_clean(text)):
+            return unicodedata.normalize("NFKC", text).strip()
+    if hint and _TITLE.search(_clean(hint)):
+        return hint.strip()
+    return None
+
+
+def extract_meta(doc: Document) -> Meta:
+    box = info_box(doc)
+    for k in ("index_no", "agency", "published", "written"):
+        if doc.hints.get(k) and k not in box:
+            box[k] = doc.hints[k]
+    meta = Meta()
+    meta.title = _title(doc)
+    meta.index_no = box.get("index_no")
+    meta.published = iso_date(box.get("published")) or iso_date(doc.hints.get("meta:PubDate"))
+    agency = box.get("agency")
+    year = None
+    if meta.title:
+        m = _TITLE.search(_clean(meta.title))
+        if m:
+            year = int(m.group("year"))
+            if not agency and len(m.group("agency")) >= 2:
+                agency = m.group("agency")
+    paragraphs = [p for p in doc.paragraphs()[:40]]
+    text = "\n".join(paragraphs)
+    if year is None:
+        m = _PERIOD.search(unicodedata.normalize("NFKC", text))
+        if m:
+            year = int(m.group(1))
+    if year is None:
+        m = re.search(r"((?:19|20)\d{2})\s*年度", text)
+        if m:
+            year = int(m.group(1))
+    if not agency:
+        for p in paragraphs:
+            p = unicodedata.normalize("NFKC", p)
+            for pat in _INTRO_AGENCY:
+                m = pat.search(p)
+                if m and not m.group("a").startswith(_AGENCY_BAD):
+                    agency = m.group("a")
+                    break
+            if agency:
+                break
+    if not agency and box.get("agency_source"):
+        agency = box["agency_source"]
+    meta.agency = _clean(agency) if agency else None
+    meta.year = year
+    return meta

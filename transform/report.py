@@ -1,0 +1,178 @@
+"""Document → ExtractResult: the whole transform of one report (pure, no I/O)."""
+
+from __future__ import annotations
+
+from nianbao.extract.document import Document
+
+from . import catalogue
+from .checks import completeness_checks, identity_checks, type_checks
+from .entries import Entry, build_entries
+from .labels import norm, stem
+from .locate import Copy, find_copies
+from .mapping import RawCell, TableResult, map_active, map_appeals, map_requests
+from .meta import extract_meta
+from .result import Check, ExtractResult, Fact
+from .values import parse_cell
+
+MARKERS = {
+    "2019": (
+        "本年新制作数量",
+        "本年新公开数量",
+        "对外公开总数量",
+        "上一年项目数量",
+        "本年增/减",
+        "其他对外管理服务事项",
+        "第二十条第(九)项",
+        "政府集中采购",
+        "采购项目数量",
+        "采购总金额",
+    ),
+    "2021": (
+        "本年制发件数",
+        "本年废止件数",
+        "现行有效件数",
+        "本年收费金额",
+        "本年处理决定数量",
+        "申请人无正当理由逾期不补正",
+        "申请人逾期未按收费通知要求缴纳费用",
+    ),
+}
+
+
+def _markers(entries: list[Entry]) -> set[str]:
+    found: set[str] = set()
+    for e in entries:
+        text = e.norm
+        for fmt, words in MARKERS.items():
+            if any(w in text for w in words):
+                found.add(fmt)
+    return found
+
+
+def _requests_structure(entries: list[Entry]) -> str | None:
+    """2019 if （六）其他处理 carries 7 values and (七)总计 follows; 2021 if sub-rows follow."""
+    labelled = [e for e in entries if e.label]
+    for i, e in enumerate(labelled):
+        if stem(e.label) != "其他处理":
+            continue
+        nxt = stem(labelled[i + 1].label) if i + 1 < len(labelled) else ""
+        if nxt.startswith("申请人") or nxt == "其他" or e.n_values() >= 21:
+            return "2021"
+        if e.n_values() and nxt in ("总计", "合计"):
+            return "2019"
+    return None
+
+
+def detect_format(copy: Copy, year: int | None) -> tuple[str, dict[str, str], list[str]]:
+    """(report format, per-table format, flags).  Labels decide; the year only as a fallback."""
+    flags: list[str] = []
+    per_table: dict[str, str] = {}
+    entries = {t: build_entries(lines) for t, lines in copy.sections.items()}
+    active_m = _markers(entries.get("active", []))
+    req_m = _markers(entries.get("requests", []))
+    structure = _requests_structure(entries.get("requests", []))
+    if len(active_m) == 1:
+        per_table["active"] = next(iter(active_m))
+    if structure:
+        per_table["requests"] = structure
+    elif len(req_m) == 1:
+        per_table["requests"] = next(iter(req_m))
+    formats = set(per_table.values())
+    if len(active_m) > 1 or len(formats) > 1:
+        flags.append(
+            "format_conflict:" + ",".join(f"{t}={f}" for t, f in sorted(per_table.items()))
+        )
+    if per_table:
+        fmt = per_table.get("active") or per_table["requests"]
+    elif year is not None:
+        fmt = "2019" if year in (2019, 2020) else "2021"
+        flags.append("format_inferred_from_year")
+    else:
+        fmt = "2021"
+        flags.append("format_assumed_2021")
+    return fmt, per_table, flags
+
+
+def _map_copy(copy: Copy, fmt: str, per_table: dict[str, str]) -> dict[str, TableResult]:
+    out: dict[str, TableResult] = {}
+    for table, lines in copy.sections.items():
+        entries = build_entries(lines)
+        tfmt = per_table.get(table, fmt)
+        if table == "active":
+            out[table] = map_active(entries, tfmt)
+        elif table == "requests":
+            out[table] = map_requests(entries, tfmt)
+        else:
+            out[table] = map_appeals(entries)
+    return out
+
+
+def _to_fact(cell: RawCell, fmt: str) -> Fact:
+    parsed = parse_cell(cell.raw)
+    cat = catalogue.cell_index(fmt).get((cell.table, cell.item, cell.column))
+    default_unit = cat.unit if cat else None
+    if default_unit == "unstated":
+        default_unit = None
+    value = parsed.value if parsed.kind == "number" else None
+    unit = parsed.unit or cell.unit_hint or default_unit
+    return Fact(cell.table, cell.item, cell.column, value, unit, cell.raw)
+
+
+def extract_document(doc: Document) -> ExtractResult:
+    """Locate the standard tables of ``doc``, map them to codes, run the checks."""
+    meta = extract_meta(doc)
+    result = ExtractResult(source=doc.source, format=None, meta=meta)
+    result.errors.extend(doc.warnings)
+    copies = find_copies(doc)
+    if not copies:
+        result.errors.append("no standard tables found (sections 二/三/四 not located)")
+        result.checks.extend(completeness_checks([], 0, None))
+        return result
+    fmt, per_table, flags = detect_format(copies[0], meta.year)
+    result.format = fmt
+    result.flags.extend(flags)
+    mapped = [_map_copy(c, fmt, per_table) for c in copies]
+    chosen = mapped[0]
+    if len(mapped) > 1:
+        keys = [
+            sorted((c.table, c.item, c.column, c.raw) for t in m.values() for c in t.cells)
+            for m in mapped
+        ]
+        same = all(k == keys[0] for k in keys[1:])
+        result.checks.append(
+            Check(
+                "copies_agree",
+                same,
+                f"{len(mapped)} copies of the tables on the page; "
+                + ("identical" if same else "they differ: the fullest copy is used"),
+            )
+        )
+        if not same:
+            chosen = max(mapped, key=lambda m: sum(len(t.cells) for t in m.values()))
+    for table in catalogue.TABLES:
+        tr = chosen.get(table)
+        if tr is None:
+            continue
+        result.errors.extend(tr.errors)
+        result.flags.extend(tr.flags)
+        result.facts.extend(_to_fact(c, per_table.get(table, fmt)) for c in tr.cells)
+    found = [t for t in catalogue.TABLES if t in chosen and chosen[t].found]
+    values = {(f.table, f.item, f.column): f.value for f in result.facts}
+    result.checks.extend(completeness_checks(found, len(result.facts), fmt))
+    result.checks.extend(identity_checks(values, fmt))
+    result.checks.extend(type_checks(result.facts))
+    if not found:
+        result.errors.append("no standard tables found")
+    return result
+
+
+def label_preview(doc: Document) -> list[str]:
+    """Normalised labels of the table sections (debugging aid for the CLI's --verbose)."""
+    out: list[str] = []
+    for copy in find_copies(doc):
+        for lines in copy.sections.values():
+            out.extend(norm(e.label) for e in build_entries(lines) if e.label)
+    return out
+
+
+__all__ = ["extract_document", "detect_format", "parse_cell"]
