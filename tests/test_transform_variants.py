@@ -270,3 +270,18 @@ def test_no_tables_and_garbage_never_raise():
     assert any("no standard tables" in e for e in r.errors)
     for junk in ["|||\n| | |", "二、主动公开政府信息情况\n| 规章 | x |", "\x00\x01 | 5 |"]:
         doc(junk)
+
+
+def test_classification_flags():
+    companion = doc("2023年某某局政府信息公开工作年度报告解读\n一图读懂……")
+    assert "companion" in companion.flags
+    mirror = doc(
+        "某某局2023年政府信息公开工作年度报告\n"
+        + "公(gong)开(kai)工(gong)作(zuo)年(nian)度(du) bt365 真人视讯\n"
+        + ACTIVE_2021
+    )
+    assert any(f.startswith("suspected_mirror:") for f in mirror.flags)
+    region = doc("2023年某某市人民政府信息公开工作年度报告\n" + ACTIVE_2021)
+    assert "scope:region" in region.flags
+    seedlike = doc("怀化市洪江区科技和工业信息化局2024年政府信息公开工作年度报告\n" + ACTIVE_2021)
+    assert seedlike.flags == []

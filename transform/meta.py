@@ -15,7 +15,8 @@ from .locate import lines_of
 from .result import Meta
 
 _TITLE = re.compile(
-    r"(?P<agency>.*?)(?P<year>(?:19|20)\d{2})\s*年(?:度)?(?:政府|政务)?信息公开(?:工作)?(?:年度)?(?:报告|年报)"
+    r"(?P<agency>.*?)(?P<year>(?:19|20)\d{2})\s*年(?:度)?(?P<agency2>.{0,40}?)"
+    r"(?:政府|政务)?信息公开(?:工作)?(?:年度)?(?:报告|年报)"
 )
 _PERIOD = re.compile(r"统计期限[^0-9]{0,8}((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _INTRO_AGENCY = [
@@ -113,8 +114,9 @@ def extract_meta(doc: Document) -> Meta:
         m = _TITLE.search(_clean(meta.title))
         if m:
             year = int(m.group("year"))
-            if not agency and len(m.group("agency")) >= 2:
-                agency = m.group("agency")
+            named = m.group("agency") or m.group("agency2")
+            if not agency and len(named) >= 2:
+                agency = named
     paragraphs = [p for p in doc.paragraphs()[:40]]
     text = "\n".join(paragraphs)
     if year is None:

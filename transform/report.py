@@ -6,6 +6,7 @@ from nianbao.extract.document import Document
 
 from . import catalogue
 from .checks import completeness_checks, identity_checks, type_checks
+from .classify import classify
 from .entries import Entry, build_entries
 from .labels import norm, stem
 from .locate import Copy, find_copies
@@ -127,6 +128,7 @@ def extract_document(doc: Document) -> ExtractResult:
     if not copies:
         result.errors.append("no standard tables found (sections 二/三/四 not located)")
         result.checks.extend(completeness_checks([], 0, None))
+        result.flags.extend(classify(doc, meta, 0))
         return result
     fmt, per_table, flags = detect_format(copies[0], meta.year)
     result.format = fmt
@@ -163,6 +165,7 @@ def extract_document(doc: Document) -> ExtractResult:
     result.checks.extend(type_checks(result.facts))
     if not found:
         result.errors.append("no standard tables found")
+    result.flags.extend(classify(doc, meta, len(result.facts)))
     return result
 
 
