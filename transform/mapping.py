@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 
 from . import catalogue
 from .entries import Entry, assign_slots
@@ -67,6 +68,7 @@ _COLUMN_ALIASES = {
 }
 
 
+@cache
 def _item_stems(fmt: str, table: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for c in catalogue.cells(fmt):
@@ -88,6 +90,7 @@ def _fuzzy(key: str, stems: dict[str, str]) -> str | None:
     return hits.pop() if len(hits) == 1 else None
 
 
+@lru_cache(maxsize=16384)
 def match_request_label(label: str, fmt: str) -> tuple[str, str] | None:
     """('item', code) or ('group', parent) for a requests row label, else None."""
     key = stem(label)
