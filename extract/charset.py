@@ -41,18 +41,19 @@ def _strict(data: bytes, encoding: str) -> str | None:
 def decode(data: bytes, declared: str | None = None, html: bool = False) -> tuple[str, str]:
     """Decode ``data``; returns (text, encoding used).
 
-    Order: BOM, the declared charset (HTTP header) and the HTML <meta> charset when they decode
-    cleanly, UTF-8, then charset-normalizer's detection, and last GB18030 with replacement.
+    Order: BOM, strict UTF-8, the declared charset (HTTP header) and the HTML <meta> charset when
+    they decode cleanly, then charset-normalizer's detection, and last GB18030 with replacement.
     A declaration that fails to decode is ignored rather than trusted (wrong headers are common).
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", "replace"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", "replace"), "utf-16"
-    candidates = [normalise_encoding(declared)]
+    # Strict UTF-8 first: multi-byte text that decodes as UTF-8 is UTF-8 in practice, whereas
+    # UTF-8 bytes often also "decode" as GB18030 (garbled, no error) under a wrong declaration.
+    candidates = ["utf-8", normalise_encoding(declared)]
     if html:
         candidates.append(meta_charset(data))
-    candidates.append("utf-8")
     for enc in candidates:
         if enc:
             text = _strict(data, enc)
