@@ -281,6 +281,7 @@ def test_classification_flags():
         + ACTIVE_2021
     )
     assert any(f.startswith("suspected_mirror:") for f in mirror.flags)
+    assert any(f.startswith("injected_spam:") for f in mirror.flags)
     region = doc("2023年某某市人民政府信息公开工作年度报告\n" + ACTIVE_2021)
     assert "scope:region" in region.flags
     seedlike = doc("怀化市洪江区科技和工业信息化局2024年政府信息公开工作年度报告\n" + ACTIVE_2021)

@@ -106,7 +106,9 @@ def type_checks(facts: Iterable[Fact]) -> list[Check]:
     return [Check("value_types", not bad, detail)]
 
 
-def completeness_checks(found_tables: list[str], n_found: int, fmt: str | None) -> list[Check]:
+def completeness_checks(
+    found_tables: list[str], found: set[tuple[str, str, str]], fmt: str | None
+) -> list[Check]:
     tables = list(catalogue.TABLES)
     missing = [t for t in tables if t not in found_tables]
     out = [
@@ -119,5 +121,16 @@ def completeness_checks(found_tables: list[str], n_found: int, fmt: str | None) 
     ]
     if fmt is not None:
         expected = catalogue.expected_count(fmt)
-        out.append(Check("cells_found", n_found == expected, f"{n_found} of {expected} cells"))
+        n_found = sum(1 for k in found if k in catalogue.cell_index(fmt))
+        missing_rows: dict[str, int] = {}
+        for c in catalogue.cells(fmt):
+            if (c.table, c.item, c.column) not in found:
+                key = f"{c.table}.{c.item}"
+                missing_rows[key] = missing_rows.get(key, 0) + 1
+        detail = f"{n_found} of {expected} cells"
+        if missing_rows:
+            shown = [f"{k} ({v})" for k, v in list(missing_rows.items())[:12]]
+            more = len(missing_rows) - len(shown)
+            detail += "; missing " + ", ".join(shown) + (f" and {more} more rows" if more else "")
+        out.append(Check("cells_found", n_found == expected, detail))
     return out

@@ -123,11 +123,11 @@ def extract_document(doc: Document) -> ExtractResult:
     """Locate the standard tables of ``doc``, map them to codes, run the checks."""
     meta = extract_meta(doc)
     result = ExtractResult(source=doc.source, format=None, meta=meta)
-    result.errors.extend(doc.warnings)
+    result.flags.extend(f"parser:{w}" for w in doc.warnings)
     copies = find_copies(doc)
     if not copies:
         result.errors.append("no standard tables found (sections 二/三/四 not located)")
-        result.checks.extend(completeness_checks([], 0, None))
+        result.checks.extend(completeness_checks([], set(), None))
         result.flags.extend(classify(doc, meta, 0))
         return result
     fmt, per_table, flags = detect_format(copies[0], meta.year)
@@ -160,7 +160,7 @@ def extract_document(doc: Document) -> ExtractResult:
         result.facts.extend(_to_fact(c, per_table.get(table, fmt)) for c in tr.cells)
     found = [t for t in catalogue.TABLES if t in chosen and chosen[t].found]
     values = {(f.table, f.item, f.column): f.value for f in result.facts}
-    result.checks.extend(completeness_checks(found, len(result.facts), fmt))
+    result.checks.extend(completeness_checks(found, set(values), fmt))
     result.checks.extend(identity_checks(values, fmt))
     result.checks.extend(type_checks(result.facts))
     if not found:
