@@ -50,8 +50,11 @@ def _split_pipeless(line: str) -> list[str]:
 
 
 def _is_prose(line: str) -> bool:
-    """Long sentences are paragraphs even inside table regions of pipe-less dumps."""
+    """Long sentences are paragraphs even inside table regions of pipe-less dumps; a line
+    carrying standalone numbers (a label with its values) is a table row however long."""
     s = line.strip()
+    if any(_NUMERIC_TOKEN.match(tok) for tok in s.split()):
+        return False
     return len(s) > 60 or (len(s) > 30 and len(_PROSE_PUNCT.findall(s)) >= 2)
 
 
