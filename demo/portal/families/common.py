@@ -1,0 +1,99 @@
+"""Helpers shared by the family builders."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from ..files import CONTENT_TYPES, make_docx, make_pdf, make_placeholder, make_png
+from ..model import Column, Item, Response
+from ..reports import ReportDoc, render_body, render_lines
+from ..site import BuildContext, Plan, SiteApp, epoch, std_meta, text_page
+
+__all__ = [
+    "TRS_STYLE",
+    "add_item",
+    "attachment_bytes",
+    "body_of",
+    "file_resp",
+    "meta_for",
+    "short",
+    "text_page",
+    "ymd",
+]
+
+TRS_STYLE = (
+    '<style type="text/css">\n'
+    + "".join(
+        f".TRS_Editor {t}{{margin-top:5px;margin-bottom:5px;line-height:1.5;font-family:宋体;font-size:12pt;}}"
+        for t in ("P", "DIV", "TD", "TH", "SPAN", "FONT", "UL", "LI", "A")
+    )
+    + "\n</style>"
+)
+
+
+def short(title: str, n: int = 24) -> str | None:
+    """List text truncated with "…" (the full title stays in a[title])."""
+    return title[: n - 1] + "…" if len(title) > n else None
+
+
+def attachment_bytes(doc: ReportDoc, ext: str) -> bytes:
+    if ext == "pdf":
+        return make_pdf(render_lines(doc), doc.title)
+    if ext == "docx":
+        return make_docx(render_lines(doc))
+    if ext in ("png", "jpg"):
+        return make_png()
+    return make_placeholder(ext, doc.title)
+
+
+def file_resp(data: bytes, ext: str, name: str | None = None, date: str | None = None) -> Response:
+    """A file response; ``name`` adds Content-Disposition (RFC 5987 and a GBK-free fallback)."""
+    headers = []
+    if name:
+        headers.append(
+            (
+                "Content-Disposition",
+                f"attachment; filename=\"{quote(name)}\"; filename*=UTF-8''{quote(name)}",
+            )
+        )
+    return Response(
+        200,
+        data,
+        CONTENT_TYPES.get(ext, "application/octet-stream"),
+        headers,
+        epoch(date) if date else None,
+    )
+
+
+def body_of(plan: Plan) -> str:
+    assert plan.doc is not None
+    return render_body(plan.doc)
+
+
+def add_item(col: Column, ctx: BuildContext, plan: Plan, url: str, **report_kw: object) -> Item:
+    """Append the listing item for ``plan`` (and its ground truth when it is a report)."""
+    rep = None
+    if plan.kind == "report":
+        rep = ctx.expect(plan, col.portal_id, col.site, **report_kw)  # type: ignore[arg-type]
+    item = Item(
+        plan.title, url, (plan.list_date or plan.date)[:10], plan.kind, rep, short(plan.title)
+    )
+    col.items.append(item)
+    return item
+
+
+def meta_for(app: SiteApp, col: Column, plan: Plan, url: str) -> str:
+    return std_meta(
+        app.label,
+        app.base.split("//")[1],
+        col.agency + "年报",
+        plan.title,
+        plan.date,
+        plan.doc.agency if plan.doc else col.agency,
+        url,
+    )
+
+
+def ymd(date: str) -> tuple[str, str, str]:
+    y, m, d = date[:10].split("-")
+    return y, m, d
