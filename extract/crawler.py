@@ -1,0 +1,674 @@
+"""The crawl engine: registry → discovery → report pages → attachments, logged and stored.
+
+Design for a nightly crawl of unreliable sites:
+
+* **Incremental.** Every document is fetched with the validators (ETag/Last-Modified) of its
+  last stored body; a 304 costs no body and the stored bytes stand in for it (listings are still
+  parsed, attachments still checked).
+* **Resumable.** Bodies go to the content-addressed raw store *before* their row is logged, and
+  log parts are written atomically; a crawl killed at any point and started again re-walks the
+  registry with conditional requests and ends with the same documents, none lost, none twice.
+* **Honest.** Every fetch is a row with its outcome (new, changed, unchanged, removed,
+  not_found, blocked, disallowed, refused, failed).  A report that disappears (404, soft 404) is
+  marked removed and its snapshot kept; a blocked or failing column never turns into "no
+  reports", and reports it listed before are re-checked, not dropped.
+* **Polite and parallel.** Portals are grouped by host and the groups run in parallel threads;
+  the shared :class:`~nianbao.extract.http.HttpClient` keeps one request per host in flight.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlencode, urlsplit
+
+from nianbao.flows import documents_log as dlog
+
+from . import charset
+from .discovery import Entry, Page, discover
+from .discovery.base import (
+    IMAGE_EXTS,
+    absolute,
+    clean_text,
+    file_ext,
+    is_report_title,
+    parse_html,
+    report_year,
+)
+from .http import (
+    BLOCKED,
+    NOT_FOUND,
+    NOT_MODIFIED,
+    OK,
+    AllowList,
+    FetchResult,
+    HttpClient,
+    HttpConfig,
+    host_key,
+)
+from .rawstore import RawStore
+from .registry import Portal
+
+BODY_OUTCOMES = ("new", "changed", "unchanged")
+COUNTED = (
+    "new",
+    "changed",
+    "unchanged",
+    "removed",
+    "not_found",
+    "blocked",
+    "failed",
+    "refused",
+    "disallowed",
+)
+
+Progress = Callable[..., None]
+
+
+class CrawlLocked(RuntimeError):
+    """Another crawl holds the data directory."""
+
+
+@dataclass(slots=True)
+class CrawlConfig:
+    http: HttpConfig = field(default_factory=HttpConfig)
+    workers: int = 8  # host groups crawled in parallel
+    max_pages: int = 300  # listing requests per portal
+    recheck_unlisted: bool = True  # re-check known reports the listing no longer shows
+    flush_rows: int = 50
+    flush_s: float = 2.0
+    # A stored file (attachment, or a report that is a file) whose server gave no ETag or
+    # Last-Modified is not downloaded again until its copy is this old: file URLs are in
+    # practice immutable, and gateway URLs expire anyway (portals.md §3.3).
+    file_max_age_days: float = 30.0
+
+
+@dataclass(slots=True)
+class PortalSummary:
+    """Counts for one portal; report/attachment documents for new…removed, all fetches else."""
+
+    portal_id: str
+    status: str = "pending"  # discovery status: ok | empty | blocked | failed | … | error
+    adapter: str = ""
+    listed: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    not_found: int = 0
+    blocked: int = 0
+    failed: int = 0
+    refused: int = 0
+    disallowed: int = 0
+    requests: int = 0
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CrawlSummary:
+    run_id: str
+    data_dir: Path
+    portals: list[PortalSummary]
+    started: datetime
+    finished: datetime | None = None
+
+    def totals(self) -> dict[str, int]:
+        keys = ("listed", *COUNTED)
+        return {k: sum(getattr(p, k) for p in self.portals) for k in keys}
+
+
+# --------------------------------------------------------------------------- attachments
+
+_BODY_XPATH = "//*[contains(concat(' ', normalize-space(@class), ' '), ' {c} ')]".format
+_BODY_CLASSES = (
+    "TRS_Editor",
+    "TRS_UEDITOR",
+    "trs_editor_view",
+    "article-content",
+    "v_news_content",
+    "pages_content",
+    "wzzw-article",
+    "news_cont_d_wrap",
+    "detail-news",
+    "overview",
+    "tyxxy_main",
+    "bt_content",
+    "content",
+)
+_BODY_IDS = ("zoom", "UCAP-CONTENT", "printContent", "vsb_content", "ivs_content", "content")
+_GKMLPT_CONTENT = re.compile(r'"content"\s*:\s*"((?:[^"\\]|\\.)*)"', re.S)
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def _hidden(el) -> bool:  # noqa: ANN001 - lxml element
+    while el is not None:
+        if _HIDDEN.search(el.get("style") or ""):
+            return True
+        el = el.getparent()
+    return False
+
+
+def find_attachments(text: str, base: str) -> list[tuple[str, str]]:
+    """Files a report page links to (pdf/doc/docx/wps/xls/xlsx/ofd…) and images of its body.
+
+    Links inside hidden blocks (暗链, portals.md §7.9) are ignored; the gkmlpt body, which is
+    JSON-escaped inside ``_CONFIG.DETAIL``, is decoded first.
+    """
+    out: dict[str, str] = {}
+    htmls = [text]
+    m = _GKMLPT_CONTENT.search(text) if "_CONFIG" in text else None
+    if m:
+        try:
+            htmls.append(json.loads(f'"{m.group(1)}"'))
+        except ValueError:
+            pass
+    for html in htmls:
+        root = parse_html(html, base)
+        if root is None:
+            continue
+        for a in root.iter("a"):
+            url = absolute(base, a.get("href"))
+            if url and file_ext(url) and not _hidden(a):
+                out.setdefault(url, clean_text(a.text_content()) or _name(url))
+        bodies = []
+        for c in _BODY_CLASSES:
+            bodies += root.xpath(_BODY_XPATH(c=c))
+        for i in _BODY_IDS:
+            bodies += root.xpath(f'//*[@id="{i}"]')
+        for body in bodies:
+            for img in body.iter("img"):
+                url = absolute(base, img.get("src"))
+                if url and file_ext(url) in IMAGE_EXTS and not _hidden(img):
+                    out.setdefault(url, clean_text(img.get("alt")) or _name(url))
+    return list(out.items())
+
+
+def _name(url: str) -> str:
+    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+
+
+def page_title(text: str) -> str:
+    """The report title a detail page states (ArticleTitle meta, h1, else <title>)."""
+    root = parse_html(text, "http://x/")
+    if root is None:
+        return ""
+    for xp in ('//meta[@name="ArticleTitle"]/@content', "//h1", "//title"):
+        for node in root.xpath(xp):
+            value = clean_text(node if isinstance(node, str) else node.text_content())
+            if value and value.lower() not in ("null", "none"):
+                return value
+    return ""
+
+
+# --------------------------------------------------------------------------- the crawler
+
+
+class Crawler:
+    """One crawl run over a list of portals into a data directory."""
+
+    def __init__(
+        self,
+        portals: Iterable[Portal],
+        data_dir: str | os.PathLike[str],
+        config: CrawlConfig | None = None,
+        progress: Progress | None = None,
+        allow_urls: Iterable[str] | None = None,
+    ) -> None:
+        self.portals = list(portals)
+        self.data_dir = Path(data_dir)
+        self.config = config or CrawlConfig()
+        self._progress = progress
+        urls = list(allow_urls) if allow_urls is not None else [p.list_url for p in self.portals]
+        self.allow = AllowList(urls)
+        self.store = RawStore(self.data_dir)
+        self.run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+        self._claimed: dict[str, str] = {}
+        self._seeded: set[str] = set()
+        self._claim_lock = threading.Lock()
+        self.client: HttpClient | None = None
+        self.log: dlog.DocumentsLog | None = None
+        self.known: dict[str, dlog.Known] = {}
+
+    # -- running --------------------------------------------------------------------------
+
+    def run(self, portal_ids: Iterable[str] | None = None) -> CrawlSummary:
+        wanted = set(portal_ids) if portal_ids else None
+        portals = [p for p in self.portals if wanted is None or p.portal_id in wanted]
+        if wanted:
+            missing = wanted - {p.portal_id for p in portals}
+            if missing:
+                raise KeyError(f"unknown portal id(s): {', '.join(sorted(missing))}")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        summary = CrawlSummary(
+            self.run_id, self.data_dir, [PortalSummary(p.portal_id) for p in portals], _now()
+        )
+        by_id = {s.portal_id: s for s in summary.portals}
+        with _DataLock(self.data_dir):
+            self.store.sweep_temp()
+            dlog.sweep_temp(self.data_dir)
+            self.known = dlog.known_documents(self.data_dir)
+            groups: dict[str, list[Portal]] = defaultdict(list)
+            for p in portals:
+                groups[host_key(p.list_url)].append(p)
+            self.progress("start", run_id=self.run_id, portals=len(portals), hosts=len(groups))
+            with (
+                HttpClient(self.allow, self.config.http) as client,
+                dlog.DocumentsLog(
+                    self.data_dir, self.config.flush_rows, self.config.flush_s
+                ) as log,
+            ):
+                self.client, self.log = client, log
+                workers = max(1, min(self.config.workers, len(groups) or 1))
+                with ThreadPoolExecutor(workers, thread_name_prefix="crawl") as pool:
+                    futures = [
+                        pool.submit(self._crawl_group, group, by_id) for group in groups.values()
+                    ]
+                    for f in futures:
+                        f.result()
+        summary.finished = _now()
+        self.progress("finish", summary=summary)
+        return summary
+
+    def _crawl_group(self, portals: list[Portal], by_id: dict[str, PortalSummary]) -> None:
+        for portal in portals:
+            s = by_id[portal.portal_id]
+            self.progress("portal_start", portal_id=portal.portal_id, url=portal.list_url)
+            try:
+                PortalCrawl(self, portal, s).run()
+            except Exception as e:  # one broken portal must not stop the night
+                s.status, s.error = "error", f"{type(e).__name__}: {e}"
+            self.progress("portal_done", portal_id=portal.portal_id, summary=s)
+
+    def progress(self, event: str, **info: object) -> None:
+        """Tell the display; a display error must never break the crawl."""
+        if self._progress is not None:
+            try:
+                self._progress(event, **info)
+            except Exception:  # noqa: BLE001 - cosmetic only
+                pass
+
+    def seed_once(self, host: str) -> bool:
+        """True the first time a host asks for a home-page cookie visit in this run."""
+        with self._claim_lock:
+            if host in self._seeded:
+                return False
+            self._seeded.add(host)
+            return True
+
+    def claim(self, url: str, portal_id: str) -> bool:
+        """First portal to reach a URL in this run fetches it; later sightings only count."""
+        with self._claim_lock:
+            if url in self._claimed:
+                return False
+            self._claimed[url] = portal_id
+            return True
+
+
+class PortalCrawl:
+    """The work for one registry column within a run."""
+
+    def __init__(self, crawler: Crawler, portal: Portal, summary: PortalSummary) -> None:
+        self.c = crawler
+        self.portal = portal
+        self.s = summary
+
+    def run(self) -> None:
+        found = discover(
+            self.listing_fetch,
+            self.portal.list_url,
+            self.portal.adapter,
+            max_pages=self.c.config.max_pages,
+        )
+        self.s.status, self.s.error = found.status, found.error
+        self.s.adapter = ",".join(found.adapters)
+        self.s.notes.extend(found.notes)
+        self.s.listed = len(found.entries)
+        listed = set()
+        for entry in found.entries:
+            listed.add(entry.url)
+            if self.c.claim(entry.url, self.portal.portal_id):
+                self.report(entry)
+        # A listing that failed or was blocked says nothing about its reports: leave them be
+        # rather than hammer a site that is down; an empty listing is worth checking behind.
+        if self.c.config.recheck_unlisted and found.status in ("ok", "empty"):
+            self.recheck(listed)
+
+    # -- fetching ---------------------------------------------------------------------------
+
+    def fetch(
+        self,
+        url: str,
+        kind: str,
+        *,
+        method: str = "GET",
+        data: dict[str, str] | None = None,
+        json: object | None = None,
+        referer: str | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, object] | None = None,
+    ) -> tuple[dict, bytes]:
+        """Fetch conditionally, store the body, return the log row (not yet logged) and body."""
+        client, store = self.c.client, self.c.store
+        assert client is not None
+        post = _post_data(data, json)
+        key = dlog.doc_key(url, method, post)
+        known = self.c.known.get(key)
+        cond = known if (known and known.sha256 and store.has(known.sha256)) else None
+        use_cond = cond is not None and method == "GET"
+        if use_cond and kind != "listing" and self._still_fresh_file(cond):
+            return self._kept(url, cond, kind, extra), store.get(cond.sha256)  # type: ignore[arg-type]
+        res: FetchResult = client.fetch(
+            url,
+            method=method,
+            data=data,
+            json=json,
+            referer=referer,
+            headers=headers,
+            etag=cond.etag if use_cond else None,
+            last_modified=cond.last_modified if use_cond else None,
+        )
+        self.s.requests += res.attempts
+        body, sha = b"", None
+        outcome = res.outcome
+        ctype, cset = res.content_type, res.declared_charset
+        etag, modified = res.etag, res.last_modified
+        if res.outcome == OK:
+            sha = store.put(res.body)
+            body = res.body
+            prev = known.sha256 if known else None
+            outcome = "new" if prev is None else ("unchanged" if sha == prev else "changed")
+        elif res.outcome == NOT_MODIFIED and cond is not None:
+            sha, outcome = cond.sha256, "unchanged"
+            body = store.get(sha)
+            prev_row = cond.body_row or {}
+            ctype = prev_row.get("content_type") or ctype
+            cset = prev_row.get("charset") or cset
+            etag = etag or cond.etag
+            modified = modified or cond.last_modified
+        elif res.outcome == NOT_MODIFIED:
+            outcome, res.error = "failed", "304 without a stored body"
+        elif res.outcome == NOT_FOUND:
+            outcome = "removed" if known and known.sha256 else "not_found"
+        row = {
+            "url": url,
+            "final_url": res.final_url,
+            "portal_id": self.portal.portal_id,
+            "method": method,
+            "post_data": post,
+            "status": res.status,
+            "outcome": outcome,
+            "content_type": ctype,
+            "charset": cset,
+            "sha256": sha,
+            "bytes": len(body) if sha else None,
+            "transferred": len(res.body) if res.outcome == OK else 0,
+            "etag": etag if sha else None,
+            "last_modified": modified if sha else None,
+            "fetched_at": _now(),
+            "error": res.error,
+            "attempts": res.attempts,
+            "kind": kind,
+            "adapter": self.s.adapter or self.portal.adapter or None,
+            "run_id": self.c.run_id,
+            **(extra or {}),
+        }
+        return row, body
+
+    def _still_fresh_file(self, known: dlog.Known) -> bool:
+        body = known.body_row or {}
+        if known.etag or known.last_modified or _is_html(body.get("content_type"), b""):
+            return False
+        fetched = body.get("fetched_at")
+        age = (_now() - fetched).total_seconds() / 86400 if fetched else None
+        return age is not None and age < self.c.config.file_max_age_days
+
+    def _kept(self, url: str, known: dlog.Known, kind: str, extra: dict | None) -> dict:
+        """The row for a stored file taken as unchanged without a request."""
+        body = known.body_row or {}
+        return {
+            "url": url,
+            "final_url": body.get("final_url") or url,
+            "portal_id": self.portal.portal_id,
+            "method": "GET",
+            "status": None,
+            "outcome": "unchanged",
+            "content_type": body.get("content_type"),
+            "charset": body.get("charset"),
+            "sha256": known.sha256,
+            "bytes": body.get("bytes"),
+            "transferred": 0,
+            "fetched_at": _now(),
+            "error": None,
+            "attempts": 0,  # with status None: no request was made
+            "kind": kind,
+            "adapter": self.s.adapter or self.portal.adapter or None,
+            "run_id": self.c.run_id,
+            **(extra or {}),
+        }
+
+    def record(self, row: dict) -> None:
+        assert self.c.log is not None
+        self.c.log.append(row)
+        outcome = row["outcome"]
+        if row["kind"] == "listing" and outcome in BODY_OUTCOMES + ("removed", "not_found"):
+            pass  # listing pages are plumbing; their failures still count below
+        elif outcome in COUNTED:
+            setattr(self.s, outcome, getattr(self.s, outcome) + 1)
+        self.c.progress(
+            "fetch",
+            portal_id=self.portal.portal_id,
+            url=row["url"],
+            doc_kind=row["kind"],
+            outcome=outcome,
+        )
+
+    def listing_fetch(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        data: dict[str, str] | None = None,
+        json: object | None = None,
+        referer: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Page:
+        """Discovery's fetch: logged as kind "listing"; a 304 hands back the stored body.
+
+        A column blocked by a WAF cookie check is tried once more after visiting the site's
+        home page, which hands such cookies out to every visitor (the 网站卫士 ``wzws_`` case,
+        portals.md §3.5); challenges that need JS or a 412 stay blocked.
+        """
+        row, body = self._listing_once(url, method, data, json, referer, headers)
+        if row["outcome"] == BLOCKED and self._may_seed(url, row):
+            home = "{0.scheme}://{0.netloc}/".format(urlsplit(url))
+            home_row, _ = self.fetch(home, "listing", extra={"listing_url": self.portal.list_url})
+            self.record(home_row)
+            if home_row["outcome"] in BODY_OUTCOMES:
+                row, body = self._listing_once(url, method, data, json, referer, headers)
+        ok = row["outcome"] in BODY_OUTCOMES
+        text = ""
+        if ok:
+            ctype = row["content_type"] or ""
+            text, _ = charset.decode(body, row["charset"], html="html" in ctype or not ctype)
+        outcome = "ok" if ok else ("not_found" if row["outcome"] == "removed" else row["outcome"])
+        return Page(
+            url,
+            row["final_url"] or url,
+            row["status"],
+            outcome,
+            text,
+            row["content_type"],
+            row["error"],
+        )
+
+    def _may_seed(self, url: str, row: dict) -> bool:
+        error = row["error"] or ""
+        if error.startswith("HTTP 412") or "云锁" in error or "瑞数" in error:
+            return False
+        return self.c.seed_once(host_key(url))
+
+    def _listing_once(
+        self,
+        url: str,
+        method: str,
+        data: dict[str, str] | None,
+        json: object | None,
+        referer: str | None,
+        headers: dict[str, str] | None,
+    ) -> tuple[dict, bytes]:
+        row, body = self.fetch(
+            url,
+            "listing",
+            method=method,
+            data=data,
+            json=json,
+            referer=referer,
+            headers=headers,
+            extra={"listing_url": self.portal.list_url, "parent_url": referer},
+        )
+        self.record(row)
+        return row, body
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def report(self, entry: Entry) -> None:
+        extra = {
+            "title": entry.title,
+            "list_date": entry.list_date,
+            "year": entry.year,
+            "listing_url": entry.listing_url,
+        }
+        row, body = self.fetch(entry.url, "report", referer=entry.listing_url, extra=extra)
+        html = row["outcome"] in BODY_OUTCOMES and _is_html(row["content_type"], body)
+        text = ""
+        if html:
+            text, _ = charset.decode(body, row["charset"], html=True)
+            if entry.verify:
+                title = page_title(text)
+                if is_report_title(title):
+                    row["title"], row["year"] = title, report_year(title)
+                else:
+                    row["kind"] = "other"  # a truncated list title that was not a report
+        self.record(row)
+        if html and row["kind"] == "report":
+            self.attachments(entry.url, text, row)
+
+    def attachments(self, parent: str, text: str, parent_row: dict) -> None:
+        for url, name in find_attachments(text, parent_row["final_url"] or parent):
+            if url.split("#")[0] == parent.split("#")[0]:
+                continue
+            if not self.c.claim(url, self.portal.portal_id):
+                continue
+            extra = {
+                "parent_url": parent,
+                "title": name,
+                "year": parent_row.get("year"),
+                "listing_url": parent_row.get("listing_url"),
+            }
+            row, _ = self.fetch(url, "attachment", referer=parent, extra=extra)
+            self.record(row)
+
+    def recheck(self, listed: set[str]) -> None:
+        """Known reports of this portal that the listings no longer show: still there?"""
+        for known in list(self.c.known.values()):
+            row = known.row
+            if (
+                row["kind"] != "report"
+                or row["portal_id"] != self.portal.portal_id
+                or row["url"] in listed
+                or not known.sha256
+            ):
+                continue
+            if not self.c.claim(row["url"], self.portal.portal_id):
+                continue
+            entry = Entry(
+                row["url"],
+                row["title"] or "",
+                row["list_date"],
+                row["year"],
+                row["listing_url"] or self.portal.list_url,
+                attachment=not _is_html(row["content_type"], b""),
+            )
+            self.report(entry)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _DataLock:
+    """An exclusive flock on ``<data>/.crawl.lock``; the kernel drops it if we are killed."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / ".crawl.lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> _DataLock:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise CrawlLocked(f"another crawl is running on {self.path.parent}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+
+
+def _post_data(data: dict[str, str] | None, json_body: object | None) -> str | None:
+    if data is not None:
+        return urlencode(sorted(data.items()))
+    if json_body is not None:
+        return json.dumps(json_body, sort_keys=True, ensure_ascii=False)
+    return None
+
+
+def _is_html(content_type: str | None, body: bytes) -> bool:
+    if content_type:
+        return "html" in content_type or "xml" in content_type and b"<html" in body[:2048].lower()
+    head = body[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def crawl(
+    portals: Iterable[Portal],
+    data_dir: str | os.PathLike[str],
+    config: CrawlConfig | None = None,
+    portal_ids: Iterable[str] | None = None,
+    progress: Progress | None = None,
+) -> CrawlSummary:
+    """Crawl ``portals`` into ``data_dir``; see :class:`Crawler`."""
+    return Crawler(portals, data_dir, config, progress).run(portal_ids)
+
+
+current_documents = dlog.current_documents  # the report documents a data dir holds now
+
+__all__ = [
+    "BLOCKED",
+    "CrawlConfig",
+    "CrawlLocked",
+    "CrawlSummary",
+    "Crawler",
+    "PortalSummary",
+    "crawl",
+    "current_documents",
+    "find_attachments",
+    "page_title",
+]
