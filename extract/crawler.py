@@ -25,8 +25,9 @@ import re
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -243,6 +244,19 @@ class Crawler:
     # -- running --------------------------------------------------------------------------
 
     def run(self, portal_ids: Iterable[str] | None = None) -> CrawlSummary:
+        with self.session(portal_ids) as groups:
+            workers = max(1, min(self.config.workers, len(groups) or 1))
+            with ThreadPoolExecutor(workers, thread_name_prefix="crawl") as pool:
+                futures = [pool.submit(self._crawl_group, g, self.summaries) for g in groups]
+                for f in futures:
+                    f.result()
+        return self.finish()
+
+    @contextmanager
+    def session(self, portal_ids: Iterable[str] | None = None) -> Iterator[list[list[Portal]]]:
+        """Hold the data-dir lock, the HTTP client and the documents log for one run; yields the
+        portals grouped by host (a group must be crawled by one worker, in order).  Lets an
+        orchestrator (the Prefect flow) schedule the groups itself."""
         wanted = set(portal_ids) if portal_ids else None
         portals = [p for p in self.portals if wanted is None or p.portal_id in wanted]
         if wanted:
@@ -250,10 +264,10 @@ class Crawler:
             if missing:
                 raise KeyError(f"unknown portal id(s): {', '.join(sorted(missing))}")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        summary = CrawlSummary(
+        self.summary = CrawlSummary(
             self.run_id, self.data_dir, [PortalSummary(p.portal_id) for p in portals], _now()
         )
-        by_id = {s.portal_id: s for s in summary.portals}
+        self.summaries = {s.portal_id: s for s in self.summary.portals}
         with _DataLock(self.data_dir):
             self.store.sweep_temp()
             dlog.sweep_temp(self.data_dir)
@@ -269,16 +283,16 @@ class Crawler:
                 ) as log,
             ):
                 self.client, self.log = client, log
-                workers = max(1, min(self.config.workers, len(groups) or 1))
-                with ThreadPoolExecutor(workers, thread_name_prefix="crawl") as pool:
-                    futures = [
-                        pool.submit(self._crawl_group, group, by_id) for group in groups.values()
-                    ]
-                    for f in futures:
-                        f.result()
-        summary.finished = _now()
-        self.progress("finish", summary=summary)
-        return summary
+                try:
+                    yield list(groups.values())
+                finally:
+                    self.client = self.log = None
+
+    def finish(self) -> CrawlSummary:
+        """Close the run's summary (after ``session`` has ended)."""
+        self.summary.finished = _now()
+        self.progress("finish", summary=self.summary)
+        return self.summary
 
     def _crawl_group(self, portals: list[Portal], by_id: dict[str, PortalSummary]) -> None:
         for portal in portals:
