@@ -17,9 +17,11 @@ article text, what is a table grid, and which page metadata to hand over as hint
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterable
+from html import escape as _html_escape
 
 from lxml import etree
 
@@ -117,6 +119,43 @@ _TEMPLATE_JUNK = ("<$[", "$[", "{$", "${", "[$", "<%", "{{")
 _JUNK_VALUES = {"", "null", "none", "undefined", "nan", "-", "无"}
 
 
+_GK_FIELD = r'"{}"\s*:\s*"((?:[^"\\]|\\.)*)"'
+
+
+def _gkmlpt_detail(text: str) -> tuple[str, dict[str, str]] | None:
+    """Guangdong gkmlpt detail pages carry the body as a JSON string in ``window._CONFIG``
+    (portals.md §3.4): unescape it into a page of its own, with its fields as hints."""
+    i = text.find("DETAIL")
+    if i < 0:
+        return None
+    fields: dict[str, str] = {}
+    for name in ("content", "title", "publisher", "display_publish_time", "identifier"):
+        m = re.search(_GK_FIELD.format(name), text[i:])
+        if m:
+            try:
+                fields[name] = json.loads('"' + m.group(1) + '"')
+            except ValueError:
+                continue
+    body = fields.get("content")
+    if not body:
+        return None
+    title = fields.get("title", "")
+    page = (
+        f"<html><head><title>{_html_escape(title)}</title></head><body>"
+        f"<h1>{_html_escape(title)}</h1><div class='article-content'>{body}</div></body></html>"
+    )
+    hints = {"container": "gkmlpt:_CONFIG.DETAIL.content"}
+    if title:
+        hints["title"] = title
+    if fields.get("publisher"):
+        hints["agency"] = fields["publisher"]
+    if fields.get("display_publish_time"):
+        hints["published"] = fields["display_publish_time"]
+    if fields.get("identifier"):
+        hints["index_no"] = fields["identifier"]
+    return page, hints
+
+
 def parse_html(data: bytes, source: str = "", declared_charset: str | None = None) -> Document:
     """Parse one HTML page into ordered Paragraph/Table blocks plus page hints.
 
@@ -135,6 +174,11 @@ def parse_html(data: bytes, source: str = "", declared_charset: str | None = Non
     text = _CONTROL.sub("", text)
     if not text.strip():
         raise DocumentError("empty input")
+    gk_hints: dict[str, str] = {}
+    if "_CONFIG" in text and "DETAIL" in text:
+        gk = _gkmlpt_detail(text)
+        if gk is not None:
+            text, gk_hints = gk
     try:
         doc = _parse_text(text, drop_hidden=True)
         if not doc.blocks and doc.warnings and any(w.startswith("hidden") for w in doc.warnings):
@@ -147,6 +191,8 @@ def parse_html(data: bytes, source: str = "", declared_charset: str | None = Non
         raise DocumentError(f"unparseable HTML: {e}") from e
     doc.source = source
     doc.hints["encoding"] = encoding
+    for k, v in gk_hints.items():
+        doc.hints.setdefault(k, v)
     if not doc.blocks and not doc.hints.get("title"):
         raise DocumentError("no text content")
     if not doc.blocks:

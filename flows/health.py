@@ -26,6 +26,7 @@ class PortalNight:
     blocked: int = 0
     failed: int = 0
     error: str | None = None
+    status: str = ""  # the crawler's discovery status (ok, empty, blocked, disallowed, …)
 
 
 @dataclass(slots=True)
@@ -56,7 +57,11 @@ def assess(history: Sequence[PortalNight], tonight: PortalNight) -> Health:
         if level == UNHEALTHY or status == OK:
             status = level
 
-    if tonight.listed == 0 and tonight.failed > 0 and not _is_blocked(tonight):
+    if tonight.status == "disallowed":
+        mark(UNHEALTHY, "robots.txt disallows the listing")
+    elif tonight.status == "not_found":
+        mark(UNHEALTHY, "listing URL not found (404): column moved or removed?")
+    elif tonight.listed == 0 and tonight.failed > 0 and not _is_blocked(tonight):
         mark(UNHEALTHY, f"portal failed: {tonight.error or f'{tonight.failed} failed fetches'}")
     if _is_blocked(tonight):
         streak = 1
@@ -69,7 +74,7 @@ def assess(history: Sequence[PortalNight], tonight: PortalNight) -> Health:
         else:
             mark(WARNING, "blocked by anti-bot protection")
     last_listed = next((h.listed for h in reversed(past) if h.listed > 0), 0)
-    if tonight.listed == 0 and not _is_blocked(tonight):
+    if tonight.listed == 0 and not _is_blocked(tonight) and not reasons:
         if last_listed > 0:
             mark(UNHEALTHY, f"listing returned nothing after listing {last_listed} reports")
         elif not past and tonight.failed == 0:

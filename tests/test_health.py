@@ -46,3 +46,10 @@ def test_first_run_with_nothing_listed_is_loud():
 def test_partial_failures_warn():
     h = assess([night(1, listed=5)], night(2, listed=5, failed=2))
     assert h.status == WARNING and h.reason == "2 fetches failed"
+
+
+def test_robots_and_moved_columns_say_why():
+    h = assess([], night(1, status="disallowed"))
+    assert (h.status, h.reason) == (UNHEALTHY, "robots.txt disallows the listing")
+    h = assess([night(1, listed=4)], night(2, status="not_found", failed=1))
+    assert h.status == UNHEALTHY and h.reasons == ["listing URL not found (404): column moved or removed?"]
