@@ -1,0 +1,164 @@
+"""`nianbao ingest`, `nianbao sql`, `nianbao export`: the warehouse from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from typing import TYPE_CHECKING
+
+from .errors import UserError
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    data_help = "data directory (default: $NIANBAO_DATA, else ./data)"
+
+    p = sub.add_parser(
+        "ingest",
+        help="extract local report files and load them into the warehouse",
+        description="Extract report files (directories are walked) and load them into "
+        "<data>/warehouse; reloading a file replaces its rows, an unchanged file is skipped.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--level", help="administrative level of the reporting agency (e.g. county)")
+    p.add_argument("--region-code", help="administrative division code (GB/T 2260) of the agency")
+    p.add_argument("--source-url", help="where the (single) file was published: its report id")
+    p.add_argument("--force", action="store_true", help="reload reports even when unchanged")
+    p.set_defaults(func=run_ingest)
+
+    p = sub.add_parser(
+        "sql",
+        help="run a SQL query against the warehouse views",
+        description="Run a query on <data>/nianbao.duckdb (read-only); views: reports, facts, "
+        "cells, checks, check_failures, requests_wide, appeals_wide, active_wide, report_summary, …",
+    )
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--csv", action="store_true", help="write CSV to stdout instead of a table")
+    p.add_argument("--max-rows", type=int, default=200, help="rows shown as a table (default 200)")
+    p.set_defaults(func=run_sql)
+
+    p = sub.add_parser(
+        "export",
+        help="export the main views and a codebook as CSV or Parquet",
+        description="Write the main warehouse views, codebook.* (the cell catalogue) and "
+        "columns.* (every exported column) into DIR.",
+    )
+    p.add_argument("--to", required=True, metavar="DIR")
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.set_defaults(func=run_export)
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    from .warehouse import ingest
+
+    try:
+        res = ingest(
+            args.paths,
+            args.data,
+            level=args.level,
+            region_code=args.region_code,
+            source_url=args.source_url,
+            force=args.force,
+        )
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    for path, why in res.failed:
+        print(f"skipped {path}: {why}", file=sys.stderr)
+    s = res.stats
+    assert s is not None
+    print(
+        f"{len(res.loaded)} file(s) read: {s.reports_new} new, {s.reports_replaced} replaced, "
+        f"{s.reports_unchanged} unchanged; {s.facts_written} facts and {s.checks_written} checks "
+        f"written in {s.seconds:.2f}s; warehouse generation {s.generation} at {s.data}"
+    )
+    if not s.views_applied:
+        print(
+            f"note: {s.data}/nianbao.duckdb is open in another process, its views were not "
+            "refreshed (connect() and `nianbao sql` still see the new data)",
+            file=sys.stderr,
+        )
+    return 1 if res.failed else 0
+
+
+def _connect(data: str | None) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    from .warehouse import connect
+
+    try:
+        return connect(data)
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from None
+    except duckdb.Error as e:
+        raise UserError(f"cannot open the warehouse: {e}") from None
+
+
+def run_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    con = _connect(args.data)
+    try:
+        try:
+            rel = con.sql(args.query)
+        except duckdb.Error as e:
+            raise UserError(str(e).strip()) from None
+        if rel is None:  # a statement without a result
+            return 0
+        columns = rel.columns
+        if args.csv:
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(columns)
+            reader = rel.arrow()
+            for batch in reader:
+                cols = [c.to_pylist() for c in batch.columns]
+                writer.writerows(zip(*cols, strict=True))
+            return 0
+        rows = rel.limit(args.max_rows + 1).fetchall()
+    finally:
+        con.close()
+    _print_table(columns, rows, args.max_rows)
+    return 0
+
+
+def _print_table(columns: list[str], rows: list[tuple], max_rows: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, show_lines=False)
+    for row in rows[:max_rows]:
+        table.add_row(*("" if v is None else _fmt(v) for v in row))
+    console = Console()
+    if not console.is_terminal:  # piped: do not squeeze columns into 80 characters
+        console = Console(width=max(120, 16 * len(columns)))
+    console.print(table)
+    shown = min(len(rows), max_rows)
+    more = " (more not shown: use --max-rows or --csv)" if len(rows) > max_rows else ""
+    console.print(f"{shown} row(s){more}")
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}" if not v.is_integer() else f"{v:.0f}"
+    return str(v)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from .warehouse import export
+
+    try:
+        files = export(args.to, args.data, fmt=args.format)
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from None
+    except duckdb.Error as e:
+        raise UserError(f"export failed: {e}") from None
+    for f in files:
+        print(f)
+    return 0

@@ -1,0 +1,314 @@
+"""The DuckDB views over the warehouse: rendering sql/*.sql, applying them, connecting.
+
+Why views are re-rendered rather than written once: a view in a .duckdb file stores its SQL
+text, and DuckDB resolves relative Parquet paths against the *reader's* working directory.  So
+the views name absolute paths, and the exact file list of one manifest generation (a glob would
+also see a crashed load's orphans).  Both change with every load and whenever the data
+directory moves, so the SQL is rendered from the current manifest and re-applied on every load
+and every ``connect()`` that finds it stale (``warehouse_info.views_key`` says which rendering
+the file holds).
+
+Templates in sql/*.sql are plain SQL plus ``{{token}}`` placeholders filled from the manifest
+and from the catalogue (labels and wide column lists are never copied into SQL by hand).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from nianbao.transform import catalogue
+
+from .paths import data_dir, duckdb_path, warehouse_dir
+from .warehouse_build import (
+    CHECKS_SCHEMA,
+    FACTS_SCHEMA,
+    REPORTS_SCHEMA,
+    report_values_schema,
+    value_codes,
+    value_column,
+)
+from .warehouse_store import Manifest, Store
+
+MANAGED_SCHEMAS: dict[str, pa.Schema] = {
+    "reports": REPORTS_SCHEMA,
+    "facts": FACTS_SCHEMA,
+    "checks": CHECKS_SCHEMA,
+    "report_values": report_values_schema(),
+}
+
+
+# Tables other flows append to; their schemas (from the writers) type the empty placeholder.
+def _documents_schema() -> pa.Schema:
+    try:
+        from .documents_log import SCHEMA
+    except ImportError:  # the crawler's log module not installed: the columns it promises
+        names = ("url", "final_url", "parent_url", "portal_id", "status", "outcome")
+        names += ("content_type", "sha256", "bytes", "etag", "last_modified", "fetched_at", "error")
+        types = {
+            "status": pa.int32(),
+            "bytes": pa.int64(),
+            "fetched_at": pa.timestamp("us", tz="UTC"),
+        }
+        return pa.schema([(n, types.get(n, pa.string())) for n in names])
+    return SCHEMA
+
+
+def _runs_schema(name: str) -> pa.Schema:
+    try:
+        from . import runlog
+    except ImportError:
+        ts = pa.timestamp("us", tz="UTC")
+        return pa.schema([("run_id", pa.string()), ("started_at", ts), ("status", pa.string())])
+    return runlog.RUNS_SCHEMA if name == "runs" else runlog.PORTAL_RUNS_SCHEMA
+
+
+LOG_TABLES = {
+    "documents": _documents_schema,
+    "runs": lambda: _runs_schema("runs"),
+    "portal_runs": lambda: _runs_schema("portal_runs"),
+}
+
+_TOKEN = re.compile(r"\{\{([a-z_]+)(?::([^}]*))?\}\}")
+_CREATE = re.compile(r"\bCREATE\s+OR\s+REPLACE\s+VIEW\b", re.I)
+
+
+def sql_type(t: pa.DataType) -> str:
+    """DuckDB type name of an Arrow type (the few the warehouse uses)."""
+    if pa.types.is_dictionary(t):
+        return sql_type(t.value_type)
+    if pa.types.is_list(t):
+        return sql_type(t.value_type) + "[]"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    simple = {
+        pa.string(): "VARCHAR",
+        pa.large_string(): "VARCHAR",
+        pa.int16(): "SMALLINT",
+        pa.int32(): "INTEGER",
+        pa.int64(): "BIGINT",
+        pa.float64(): "DOUBLE",
+        pa.bool_(): "BOOLEAN",
+        pa.date32(): "DATE",
+    }
+    return simple[t]
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _empty(schema: pa.Schema) -> str:
+    cols = ", ".join(f"CAST(NULL AS {sql_type(f.type)}) AS {ident(f.name)}" for f in schema)
+    return f"(SELECT {cols} LIMIT 0)"
+
+
+def _managed_source(store: Store, manifest: Manifest, table: str) -> str:
+    parts = manifest.files(table)
+    schema = MANAGED_SCHEMAS[table]
+    if not parts:
+        return _empty(schema)
+    present = set().union(*(p.columns for p in parts))
+    paths = ", ".join(lit(store.abspath(p).as_posix()) for p in parts)
+    cols = ", ".join(
+        ident(f.name)
+        if f.name in present
+        else f"CAST(NULL AS {sql_type(f.type)}) AS {ident(f.name)}"
+        for f in schema
+    )
+    src = f"read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
+    return f"(SELECT {cols} FROM {src})"
+
+
+def _log_source(store: Store, table: str) -> str:
+    """Tables other flows append to (``part-*.parquet``): glob them, or a typed empty relation."""
+    tdir = store.root / table
+    if tdir.is_dir() and next(tdir.rglob("part-*.parquet"), None) is not None:
+        pattern = lit(tdir.as_posix() + "/**/part-*.parquet")
+        return f"read_parquet({pattern}, union_by_name = true)"
+    return _empty(LOG_TABLES[table]())
+
+
+def _values(name: str) -> str:
+    """An inline VALUES relation of catalogue rows (kept in the .duckdb file: self-describing)."""
+    if name == "codebook":
+        rows = catalogue.codebook()
+    elif name == "cell_labels":
+        rows = []
+        for fmt in catalogue.FORMATS:
+            item_pos: dict[tuple[str, str], int] = {}
+            for pos, c in enumerate(catalogue.cells(fmt), start=1):
+                if (c.table, c.item) not in item_pos:  # printed order within its table
+                    item_pos[(c.table, c.item)] = 1 + sum(t == c.table for t, _ in item_pos)
+                rows.append(
+                    {
+                        "format": fmt,
+                        "table": c.table,
+                        "item": c.item,
+                        "column": c.column,
+                        "code": c.code,
+                        "position": pos,
+                        "item_position": item_pos[(c.table, c.item)],
+                        "item_zh": c.item_zh,
+                        "column_zh": c.column_zh,
+                        "item_en": catalogue.ITEM_EN.get(c.item, c.item),
+                        "column_en": catalogue.COLUMN_EN.get(c.column, c.column),
+                        "parent": c.parent or None,
+                        "unit": c.unit,
+                    }
+                )
+    else:
+        raise KeyError(f"unknown values relation {name!r}")
+    names = list(rows[0])
+    body = ",\n  ".join("(" + ", ".join(lit(r[n]) for n in names) + ")" for r in rows)
+    return f"(VALUES\n  {body}\n) AS {name}({', '.join(ident(n) for n in names)})"
+
+
+def _wide(table: str) -> str:
+    """``v.<table>__<item>__<column> AS <item>_<column>`` for every catalogue code of a table."""
+    out = []
+    for code in value_codes():
+        t, item, column = code.split(".")
+        if t == table:
+            out.append(f"v.{ident(value_column(code))} AS {ident(f'{item}_{column}')}")
+    return ",\n       ".join(out)
+
+
+def _pivot(table: str) -> str:
+    """One ``max(value) FILTER`` per column code of a table (requests: the 7 applicant columns)."""
+    if table != "requests":
+        raise KeyError(table)
+    return ",\n           ".join(
+        f'max(value) FILTER (WHERE "column" = {lit(c)}) AS {ident(c)}'
+        for c in catalogue.REQUEST_COLUMNS
+    )
+
+
+def template_names() -> list[str]:
+    return sorted(
+        p.name for p in resources.files("nianbao.sql").iterdir() if p.name.endswith(".sql")
+    )
+
+
+def render(root: Path, manifest: Manifest | None = None) -> tuple[str, str]:
+    """(SQL creating every view, its key).  ``root`` is the data directory."""
+    store = Store(warehouse_dir(root))
+    manifest = manifest if manifest is not None else store.manifest()
+    pkg = resources.files("nianbao.sql")
+
+    def fill(m: re.Match[str]) -> str:
+        name, arg = m.group(1), m.group(2)
+        if name == "source":
+            if arg in MANAGED_SCHEMAS:
+                return _managed_source(store, manifest, arg)
+            return _log_source(store, arg)
+        if name == "values":
+            return _values(arg)
+        if name == "wide":
+            return _wide(arg)
+        if name == "pivot":
+            return _pivot(arg)
+        if name == "info":
+            return "{{info}}"  # filled last: it carries the key of everything else
+        raise KeyError(f"unknown template token {m.group(0)}")
+
+    sql = "\n".join(_TOKEN.sub(fill, pkg.joinpath(n).read_text("utf-8")) for n in template_names())
+    key = hashlib.sha256(sql.encode("utf-8")).hexdigest()[:16]
+    info = ", ".join(
+        [
+            f"{manifest.generation} AS generation",
+            f"{lit(root.as_posix())} AS data_dir",
+            f"{lit(manifest.created_at or None)} AS committed_at",
+            f"{lit(key)} AS views_key",
+        ]
+    )
+    return sql.replace("{{info}}", info), key
+
+
+def _stored_key(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        row = con.execute("SELECT views_key FROM warehouse_info").fetchall()
+    except duckdb.Error:
+        return None
+    return row[0][0] if row else None
+
+
+def apply_views(data: str | Path | None = None, manifest: Manifest | None = None) -> bool:
+    """Write the views into ``<data>/nianbao.duckdb``; False if another process holds the file.
+
+    Failing is harmless: the file keeps the views of an older complete generation (whose files
+    garbage collection keeps), and ``connect()`` renders fresh ones for itself.
+    """
+    root = data_dir(data)
+    sql, key = render(root, manifest)
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(duckdb_path(root)))
+    except (duckdb.IOException, duckdb.ConnectionException):
+        return False
+    try:
+        if _stored_key(con) == key:
+            return True
+        con.execute("BEGIN TRANSACTION")
+        con.execute(sql)
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return True
+
+
+def connect(data: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only DuckDB connection on ``<data>/nianbao.duckdb`` with every view current.
+
+    Refreshes the stored views when they are stale and nobody else holds the file; otherwise
+    the connection gets temporary views that shadow the stored ones.  If a writer holds the
+    file, an in-memory connection with the same views is returned instead.
+    """
+    root = data_dir(data)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no data directory at {root} (run `nianbao ingest` first)")
+    sql, key = render(root)
+    path = duckdb_path(root)
+    store = Store(warehouse_dir(root))
+    if not path.exists() or _file_key(path) != key:
+        if not store.root.is_dir():  # nothing loaded yet: views over empty tables
+            apply_views(root)
+        else:
+            with store.writer_lock(blocking=False) as locked:  # no loader mid-commit
+                if locked:
+                    apply_views(root)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except (duckdb.IOException, duckdb.ConnectionException):
+        con = duckdb.connect()
+        con.execute(sql)
+        return con
+    if _stored_key(con) != key:
+        con.execute(_CREATE.sub("CREATE OR REPLACE TEMP VIEW", sql))
+    return con
+
+
+def _file_key(path: Path) -> str | None:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except (duckdb.IOException, duckdb.ConnectionException):
+        return None
+    try:
+        return _stored_key(con)
+    finally:
+        con.close()

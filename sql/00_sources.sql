@@ -1,0 +1,26 @@
+-- Stored tables, as the loader wrote them: no joins, no labels.  Each source placeholder becomes the
+-- explicit, absolute file list of the current warehouse generation (never a glob: a crashed
+-- load's orphan files must stay invisible), or a typed empty relation while a table has no
+-- files.  Use these directly only for speed; the views further down are the public interface.
+
+CREATE OR REPLACE VIEW stored_reports AS SELECT * FROM {{source:reports}};
+
+CREATE OR REPLACE VIEW stored_facts AS SELECT * FROM {{source:facts}};
+
+CREATE OR REPLACE VIEW stored_checks AS SELECT * FROM {{source:checks}};
+
+-- One row per report, one DOUBLE column per catalogue code (requests.granted.total →
+-- requests__granted__total): a pivot of the facts materialised at load time.
+CREATE OR REPLACE VIEW stored_report_values AS SELECT * FROM {{source:report_values}};
+
+-- Append-only logs other flows write (part-*.parquet): the crawler's documents (one row per
+-- fetch, so a URL fetched on several nights has several rows), the nightly flow's runs (one
+-- row per run) and portal_runs (one row per portal per run).
+CREATE OR REPLACE VIEW documents AS SELECT * FROM {{source:documents}};
+
+CREATE OR REPLACE VIEW runs AS SELECT * FROM {{source:runs}};
+
+CREATE OR REPLACE VIEW portal_runs AS SELECT * FROM {{source:portal_runs}};
+
+-- Which warehouse generation and data directory these views were rendered for.
+CREATE OR REPLACE VIEW warehouse_info AS SELECT {{info}};
