@@ -286,3 +286,18 @@ def test_classification_flags():
     assert "scope:region" in region.flags
     seedlike = doc("怀化市洪江区科技和工业信息化局2024年政府信息公开工作年度报告\n" + ACTIVE_2021)
     assert seedlike.flags == []
+
+
+def test_all_blank_row_maps_to_nulls_only_with_exact_cells():
+    r = doc(ACTIVE_2021 + requests_rows({14: " |  |  |  |  |  | "}) + APPEALS)
+    f = facts(r)
+    cells = [f[("requests", "unable_unclear", c)] for c in catalogue.REQUEST_COLUMNS]
+    assert [(x.value, x.raw) for x in cells] == [(None, "")] * 7
+    assert len(r.facts) == 200 and r.errors == []
+    # The label alone, no cells: not mapped, said so.
+    text = requests_rows().replace(
+        "| 3.补正后申请内容仍不明确 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |", "| 3.补正后申请内容仍不明确 |"
+    )
+    r = doc(ACTIVE_2021 + text + APPEALS)
+    assert ("requests", "unable_unclear", "total") not in facts(r)
+    assert any(e.startswith("requests.unable_unclear:") for e in r.errors)

@@ -73,7 +73,13 @@ def assign_slots(segments: list[list[str]], n: int) -> list[str] | None:
     nonempty = [c for c in flat if parse_cell(c).kind != "blank"]
     if len(nonempty) == n:
         return nonempty
-    if not nonempty or len(nonempty) > n:
+    if not nonempty:
+        # A whole row of blank cells (D6) counts only when the label's own row has exactly
+        # ``n`` cells, as in a grid; a label with no cells at all stays unmapped.
+        if segments and len(segments[0]) == n and all(len(seg) <= 1 for seg in segments[1:]):
+            return [""] * n
+        return None
+    if len(nonempty) > n:
         return None
     # Drop leading/trailing lone-blank segments; keep those sandwiched between value segments.
     has_value = [any(parse_cell(c).kind != "blank" for c in seg) for seg in segments]

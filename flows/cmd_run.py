@@ -1,0 +1,294 @@
+"""`nianbao run`, `nianbao serve`, `nianbao demo`: the nightly flow, once, scheduled, or on the
+bundled demo portal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from .errors import UserError
+
+DEFAULT_CRON = "0 2 * * *"
+DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_API = "http://127.0.0.1:4200/api"
+
+EXAMPLE_QUERIES = [
+    (
+        "Disclosure rate by report year ((granted + partial) / results)",
+        """SELECT year, count(*) AS reports, sum(requests) AS requests,
+       round(100.0 * sum(disclosed) / nullif(sum(results), 0), 1) AS disclosure_rate_pct
+FROM disclosure_rate_by_year_region GROUP BY year ORDER BY year""",
+    ),
+    (
+        "Agencies with the most new requests",
+        """SELECT r.agency, r.year, f.value AS new_requests
+FROM facts f JOIN reports r USING (report_id)
+WHERE f.code = 'requests.new.total' AND f.value IS NOT NULL
+ORDER BY new_requests DESC, r.agency LIMIT 5""",
+    ),
+]
+
+
+def _common(p: argparse.ArgumentParser, delay: float = 1.0) -> None:
+    p.add_argument(
+        "--registry", default=None, help="portal registry CSV (default: data/portals.csv)"
+    )
+    p.add_argument("--data", default=None, help="data directory (default: $NIANBAO_DATA or ./data)")
+    p.add_argument(
+        "--delay", type=float, default=delay, help=f"seconds between requests to one host ({delay})"
+    )
+    p.add_argument("--portal", action="append", default=None, metavar="ID", help="only this portal")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quiet", "-q", action="store_true", help="only the final summary")
+    g.add_argument("--verbose", "-v", action="store_true", help="Prefect's logs too")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the nightly flow once (crawl → extract → load)")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "serve",
+        help="register the nightly flow as a Prefect deployment with a cron schedule and serve it",
+        description="Needs a Prefect server (`prefect server start`); PREFECT_API_URL points at "
+        f"it (default {DEFAULT_API}).",
+    )
+    _common(p)
+    p.add_argument("--cron", default=DEFAULT_CRON, help=f"schedule (default '{DEFAULT_CRON}')")
+    p.add_argument("--timezone", default=DEFAULT_TZ, help=f"schedule time zone ({DEFAULT_TZ})")
+    p.add_argument("--name", default="nightly", help="deployment name (default nightly)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "demo",
+        help="start the bundled demo portal on 127.0.0.1, run the nightly flow against it, "
+        "print the summary and two researcher queries",
+    )
+    p.add_argument("--data", default=None, help="data directory (default: $NIANBAO_DATA or ./data)")
+    p.add_argument("--delay", type=float, default=0.1, help="seconds between requests to one host")
+    p.add_argument("--no-faults", action="store_true", help="a demo portal without injected faults")
+    p.add_argument("--seed", type=int, default=0, help="demo portal content seed")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quiet", "-q", action="store_true")
+    g.add_argument("--verbose", "-v", action="store_true")
+    p.set_defaults(func=cmd_demo)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _data(arg: str | None) -> Path:
+    from .paths import data_dir
+
+    path = data_dir(arg).resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise UserError(f"data directory {path} is not writable: {e.strerror or e}") from None
+    return path
+
+
+def _registry(arg: str | None) -> Path:
+    from nianbao.extract.registry import RegistryError, load_registry
+
+    path = Path(arg or os.environ.get("NIANBAO_REGISTRY") or "data/portals.csv").resolve()
+    try:
+        load_registry(path)
+    except RegistryError as e:
+        raise UserError(str(e)) from None
+    return path
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+        for name in ("prefect", "httpx", "uvicorn"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        # The temporary server's background services log cancellation noise at shutdown.
+        for name in ("prefect.server", "sqlalchemy.pool", "prefect.server.services"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _run_flow(
+    registry: Path, data: Path, delay: float, portals, quiet: bool, verbose: bool
+) -> dict:
+    _quiet_prefect(verbose)
+    from rich.console import Console
+
+    from . import nightly as nightly_mod
+    from .cmd_crawl import _Display
+
+    console = Console(stderr=True)
+    display = _Display(console, 0, enabled=not quiet)
+    extract_task = None
+
+    def progress(event: str, **info: object) -> None:
+        nonlocal extract_task
+        if event == "start":
+            display.progress.update(display.task, total=info.get("portals"))
+        elif event == "extract_start":
+            extract_task = display.progress.add_task("extract", total=info["total"], info="")
+        elif event == "extract_advance" and extract_task is not None:
+            display.progress.advance(extract_task)
+        else:
+            display.event(event, **info)
+
+    nightly_mod.PROGRESS = progress
+    try:
+        with display:
+            return nightly_mod.nightly(
+                registry=str(registry), data=str(data), delay=delay, portal_ids=portals
+            )
+    finally:
+        nightly_mod.PROGRESS = None
+
+
+def print_summary(result: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    run = result["run"]
+    console = Console()
+    t = Table(title=f"nightly run {run['run_id']}: [bold]{run['status']}[/]", show_header=False)
+    t.add_column("what")
+    t.add_column("count", justify="right")
+    labels = {
+        "portals": "portals crawled",
+        "listed": "reports listed",
+        "new": "new or changed documents",
+        "unchanged": "unchanged documents",
+        "blocked": "portals blocked",
+        "extracted": "reports extracted",
+        "flagged": "reports flagged (failed checks/errors)",
+        "failed": "failures",
+        "unsupported": "documents in formats not read yet",
+        "unhealthy": "unhealthy portals",
+        "facts_loaded": "facts loaded",
+    }
+    for key, label in labels.items():
+        t.add_row(label, str(run.get(key, "")))
+    console.print(t)
+    bad = [p for p in result["portals"] if p["health"] != "ok"]
+    if bad:
+        h = Table(title="portal health")
+        for col in ("portal_id", "health", "reason"):
+            h.add_column(col)
+        for p in bad:
+            colour = "red" if p["health"] == "unhealthy" else "yellow"
+            h.add_row(p["portal_id"], f"[{colour}]{p['health']}[/]", p["reason"])
+        console.print(h)
+    if run.get("detail"):
+        console.print(f"[dim]{run['detail'][:2000]}[/]")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    registry, data = _registry(args.registry), _data(args.data)
+    result = _run_flow(registry, data, args.delay, args.portal, args.quiet, args.verbose)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+    else:
+        print_summary(result)
+    return 1 if result["run"]["status"] == "failed" else 0
+
+
+def _check_api(url: str) -> None:
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=5) as r:
+            r.read()
+    except (urllib.error.URLError, OSError) as e:
+        raise UserError(
+            f"no Prefect server at {url} ({e}). Start one with `prefect server start` "
+            "(or set PREFECT_API_URL to a running server)"
+        ) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    registry, data = _registry(args.registry), _data(args.data)
+    api = os.environ.setdefault("PREFECT_API_URL", DEFAULT_API)
+    _check_api(api)
+    _quiet_prefect(args.verbose)
+    from prefect.schedules import Cron
+
+    from .nightly import nightly
+
+    try:
+        schedule = Cron(args.cron, timezone=args.timezone)
+    except Exception as e:
+        raise UserError(f"bad --cron/--timezone: {e}") from None
+    params = {"registry": str(registry), "data": str(data), "delay": args.delay}
+    if args.portal:
+        params["portal_ids"] = args.portal
+    print(
+        f"serving deployment nightly/{args.name} on {api} "
+        f"(cron '{args.cron}' {args.timezone}); UI: {api.removesuffix('/api')}",
+        flush=True,
+    )
+    nightly.serve(
+        name=args.name, schedule=schedule, parameters=params, print_starting_message=False
+    )
+    return 0
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex((host, port)) != 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    data = _data(args.data)
+    from nianbao.demo.portal import start_portal
+
+    from .warehouse import connect
+
+    try:
+        portal = start_portal(seed=args.seed, faults=not args.no_faults, stall_seconds=1.0)
+    except OSError as e:
+        raise UserError(f"cannot start the demo portal on 127.0.0.1: {e}") from None
+    with portal:
+        registry = data / "demo-portals.csv"
+        portal.write_registry(registry)
+        if not args.quiet:
+            print(
+                f"demo portal: {len(portal.sites)} sites on 127.0.0.1; registry {registry}",
+                file=sys.stderr,
+            )
+        result = _run_flow(registry, data, args.delay, None, args.quiet, args.verbose)
+    print_summary(result)
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    con = connect(data)
+    try:
+        for title, sql in EXAMPLE_QUERIES:
+            cur = con.execute(sql)
+            t = Table(title=title)
+            for d in cur.description:
+                t.add_column(d[0])
+            for row in cur.fetchall():
+                t.add_row(*("" if v is None else str(v) for v in row))
+            console.print(t)
+    finally:
+        con.close()
+    console.print(
+        f'warehouse: duckdb {data / "nianbao.duckdb"}   (or: nianbao sql "..." --data {data})'
+    )
+    return 1 if result["run"]["status"] == "failed" else 0

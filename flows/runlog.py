@@ -1,0 +1,164 @@
+"""The `runs` and `portal_runs` logs: one row per nightly run, one per portal per run.
+
+Append-only Parquet parts under ``<data>/warehouse/runs/`` and ``<data>/warehouse/portal_runs/``,
+each written atomically (temp file + rename), so a killed run leaves whole rows or nothing.
+The portal history read back from here is what the health monitor compares tonight against.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .documents_log import _write_atomic
+from .health import Health, PortalNight
+
+RUNS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("flow", pa.string()),
+        ("started_at", pa.timestamp("us", tz="UTC")),
+        ("finished_at", pa.timestamp("us", tz="UTC")),
+        ("status", pa.string()),  # ok | degraded | failed
+        ("portals", pa.int32()),
+        ("listed", pa.int32()),
+        ("new", pa.int32()),
+        ("unchanged", pa.int32()),
+        ("blocked", pa.int32()),
+        ("extracted", pa.int32()),
+        ("flagged", pa.int32()),
+        ("failed", pa.int32()),
+        ("unsupported", pa.int32()),
+        ("unhealthy", pa.int32()),
+        ("facts_loaded", pa.int64()),
+        ("detail", pa.string()),
+    ]
+)
+
+PORTAL_RUNS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("portal_id", pa.string()),
+        ("started_at", pa.timestamp("us", tz="UTC")),
+        ("crawl_status", pa.string()),
+        ("adapter", pa.string()),
+        ("listed", pa.int32()),
+        ("new", pa.int32()),
+        ("unchanged", pa.int32()),
+        ("removed", pa.int32()),
+        ("blocked", pa.int32()),
+        ("failed", pa.int32()),
+        ("extracted", pa.int32()),
+        ("flagged", pa.int32()),
+        ("health", pa.string()),  # ok | warning | unhealthy
+        ("reason", pa.string()),
+        ("error", pa.string()),
+    ]
+)
+
+
+@dataclass(slots=True)
+class RunSummary:
+    run_id: str
+    flow: str = "nightly"
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    status: str = "ok"
+    portals: int = 0
+    listed: int = 0
+    new: int = 0
+    unchanged: int = 0
+    blocked: int = 0
+    extracted: int = 0
+    flagged: int = 0
+    failed: int = 0
+    unsupported: int = 0
+    unhealthy: int = 0
+    facts_loaded: int = 0
+    detail: str = ""
+
+
+def _dir(data: Path, table: str) -> Path:
+    return Path(data) / "warehouse" / table
+
+
+def _dest(data: Path, table: str) -> Path:
+    d = _dir(data, table)
+    d.mkdir(parents=True, exist_ok=True)
+    return d / _part_name()
+
+
+def _part_name() -> str:
+    return f"part-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
+
+
+def write_run(data: Path, run: RunSummary) -> Path:
+    dest = _dest(data, "runs")
+    _write_atomic(pa.Table.from_pylist([asdict(run)], schema=RUNS_SCHEMA), dest)
+    return dest
+
+
+def write_portal_runs(data: Path, rows: list[dict]) -> Path | None:
+    if not rows:
+        return None
+    dest = _dest(data, "portal_runs")
+    _write_atomic(pa.Table.from_pylist(rows, schema=PORTAL_RUNS_SCHEMA), dest)
+    return dest
+
+
+def _read(data: Path, table: str, schema: pa.Schema) -> pa.Table:
+    tdir = _dir(data, table)
+    parts = sorted(tdir.glob("part-*.parquet")) if tdir.is_dir() else []
+    if not parts:
+        return schema.empty_table()
+    return pa.concat_tables(
+        [pq.read_table(p, schema=schema) for p in parts], promote_options="default"
+    )
+
+
+def read_runs(data: Path) -> pa.Table:
+    return _read(data, "runs", RUNS_SCHEMA)
+
+
+def portal_history(data: Path) -> dict[str, list[PortalNight]]:
+    """Every earlier night of every portal, for the health monitor."""
+    out: dict[str, list[PortalNight]] = {}
+    for r in _read(data, "portal_runs", PORTAL_RUNS_SCHEMA).to_pylist():
+        out.setdefault(r["portal_id"], []).append(
+            PortalNight(
+                portal_id=r["portal_id"],
+                run_id=r["run_id"],
+                started=r["started_at"].isoformat() if r["started_at"] else "",
+                listed=r["listed"] or 0,
+                new=r["new"] or 0,
+                unchanged=r["unchanged"] or 0,
+                blocked=r["blocked"] or 0,
+                failed=r["failed"] or 0,
+                error=r["error"],
+                status=r["crawl_status"] or "",
+            )
+        )
+    return out
+
+
+def portal_row(night: PortalNight, health: Health, **extra: object) -> dict:
+    row = {
+        "run_id": night.run_id,
+        "portal_id": night.portal_id,
+        "started_at": datetime.fromisoformat(night.started) if night.started else None,
+        "listed": night.listed,
+        "new": night.new,
+        "unchanged": night.unchanged,
+        "blocked": night.blocked,
+        "failed": night.failed,
+        "health": health.status,
+        "reason": health.reason,
+        "error": night.error,
+    }
+    row.update(extra)
+    return row

@@ -1,0 +1,136 @@
+"""The nightly Prefect flow end to end against the local test portal (Prefect's temporary
+server: ~10 s once per test process)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Prefect reads its settings at import: a private home, no telemetry, quiet server logs.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="nianbao-prefect-"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+from nianbao.demo.portal import start_portal  # noqa: E402
+from nianbao.flows.nightly import nightly  # noqa: E402
+from nianbao.flows.warehouse import connect  # noqa: E402
+
+LOADABLE = ("html", "json-html")  # content the extractor reads today (PDF/Word: issue 6)
+
+
+def portal_ids_of(portal, site: str) -> set[str]:
+    base = portal.site(site).base_url
+    return {r["portal_id"] for r in portal.registry_rows() if r["list_url"].startswith(base + "/")}
+
+
+def query(data: Path, sql: str) -> list[tuple]:
+    con = connect(data)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory):
+    """Three nights: a first crawl, an unchanged night, a night with one portal down and one
+    listing emptied.  Returns the portal's ground truth and each night's result."""
+    tmp = tmp_path_factory.mktemp("nightly")
+    data = tmp / "data"
+    with start_portal(seed=0, faults=False) as portal:
+        registry = portal.write_registry(tmp / "registry.csv")
+        expected = [
+            e
+            for e in portal.expected_reports(reachable_only=True)
+            if e.content in LOADABLE and e.format in ("2019", "2021")
+        ]
+        failing, emptied = portal_ids_of(portal, "vsb"), portal_ids_of(portal, "cicro")
+        run = {"registry": str(registry), "data": str(data), "delay": 0.01}
+        first = nightly(**run)
+        after_first = query(data, "SELECT count(*), sum(n_facts) FROM reports")[0]
+        second = nightly(**run)
+        after_second = query(data, "SELECT count(*), sum(n_facts) FROM reports")[0]
+        portal.fail_site("vsb")
+        portal.empty_listing("cicro")
+        third = nightly(**run)
+    return {
+        "data": data,
+        "expected": expected,
+        "failing": failing,
+        "emptied": emptied,
+        "runs": (first, second, third),
+        "counts": (after_first, after_second),
+    }
+
+
+def test_every_report_lands_once(nights):
+    data, expected = nights["data"], nights["expected"]
+    first = nights["runs"][0]["run"]
+    rows = query(data, "SELECT source_url, report_id, n_facts, format FROM reports")
+    urls = [r[0] for r in rows]
+    assert len(urls) == len(set(urls)) == len({r[1] for r in rows})
+    assert {e.url for e in expected} <= set(urls)
+    assert first["status"] == "ok"
+    assert first["extracted"] == len(rows)
+    assert all(r[2] in (198, 200) for r in rows if r[3] in ("2019", "2021"))
+    facts = query(data, "SELECT count(*) FROM facts")[0][0]
+    assert facts == sum(r[2] for r in rows) == first["facts_loaded"]
+
+
+def test_values_match_the_portal_ground_truth(nights):
+    data, expected = nights["data"], nights["expected"]
+    got = {
+        (u, code): raw
+        for u, code, raw in query(
+            data, "SELECT r.source_url, f.code, f.raw FROM facts f JOIN reports r USING (report_id)"
+        )
+    }
+    checked = 0
+    for e in expected:
+        for code, printed in (e.values or {}).items():
+            assert got[(e.url, code)] == printed.strip(), (e.url, code)
+            checked += 1
+    assert checked > 10_000
+
+
+def test_second_night_is_incremental(nights):
+    first, second, _ = (n["run"] for n in nights["runs"])
+    assert second["new"] == 0
+    assert second["extracted"] == 0 and second["facts_loaded"] == 0
+    assert second["unchanged"] > 0
+    assert nights["counts"][0] == nights["counts"][1]
+    assert second["status"] == "ok"
+
+
+def test_failing_portal_and_emptied_listing_are_unhealthy(nights):
+    third = nights["runs"][2]
+    health = {p["portal_id"]: p for p in third["portals"]}
+    for pid in nights["failing"]:
+        assert health[pid]["health"] == "unhealthy", health[pid]
+        assert health[pid]["reason"].startswith("portal failed"), health[pid]
+    for pid in nights["emptied"]:
+        assert health[pid]["health"] == "unhealthy"
+        assert "listing returned nothing after listing" in health[pid]["reason"]
+    others = set(health) - nights["failing"] - nights["emptied"]
+    assert all(health[p]["health"] == "ok" for p in others)
+    assert third["run"]["status"] == "degraded"
+    assert third["run"]["unhealthy"] == len(nights["failing"]) + len(nights["emptied"])
+    # snapshots of the failing portal stay in the warehouse
+    assert (
+        query(nights["data"], "SELECT count(*), sum(n_facts) FROM reports")[0]
+        == nights["counts"][0]
+    )
+
+
+def test_runs_and_portal_health_views(nights):
+    data = nights["data"]
+    runs = query(data, "SELECT status, extracted FROM runs ORDER BY started_at")
+    assert [r[0] for r in runs] == ["ok", "ok", "degraded"]
+    unhealthy = query(
+        data, "SELECT portal_id, reason FROM portal_health WHERE health = 'unhealthy' ORDER BY 1"
+    )
+    assert {p for p, _ in unhealthy} == nights["failing"] | nights["emptied"]
