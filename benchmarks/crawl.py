@@ -29,10 +29,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from nianbao.demo.portal import REGISTRY_COLUMNS, start_portal
+from nianbao.extract import documents_log as dlog
 from nianbao.extract.crawler import CrawlConfig, Crawler
 from nianbao.extract.http import AllowList, HttpClient, HttpConfig, host_key
 from nianbao.extract.registry import load_registry
-from nianbao.flows import documents_log as dlog
 
 SCRAPY_SPIDER = textwrap.dedent(
     """

@@ -33,9 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlencode, urlsplit
 
-from nianbao.flows import documents_log as dlog
-
 from . import charset
+from . import documents_log as dlog
 from .discovery import Entry, Page, discover
 from .discovery.base import (
     IMAGE_EXTS,

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from nianbao.extract.http import HttpConfig
     from nianbao.extract.registry import RegistryError, load_registry
 
-    from .documents_log import data_dir
+    from .paths import data_dir
 
     if args.delay < 0:
         raise UserError("--delay must be >= 0")

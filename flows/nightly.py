@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from nianbao.extract.crawler import CrawlConfig, Crawler, PortalCrawl, PortalSummary
+from nianbao.extract.documents_log import ReportDocument, current_documents
 from nianbao.extract.http import HttpConfig
 from nianbao.extract.registry import Portal, load_registry
 from nianbao.transform.result import ExtractResult
@@ -24,7 +25,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from . import runlog
-from .documents_log import ReportDocument, current_documents
 from .health import UNHEALTHY, PortalNight, assess
 from .paths import data_dir as resolve_data_dir
 from .warehouse_build import ReportInput, report_id_for

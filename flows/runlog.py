@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from nianbao.extract.documents_log import _write_atomic
 
-from .documents_log import _write_atomic
 from .health import Health, PortalNight
 
 RUNS_SCHEMA = pa.schema(

@@ -45,7 +45,7 @@ MANAGED_SCHEMAS: dict[str, pa.Schema] = {
 # Tables other flows append to; their schemas (from the writers) type the empty placeholder.
 def _documents_schema() -> pa.Schema:
     try:
-        from .documents_log import SCHEMA
+        from nianbao.extract.documents_log import SCHEMA
     except ImportError:  # the crawler's log module not installed: the columns it promises
         names = ("url", "final_url", "parent_url", "portal_id", "status", "outcome")
         names += ("content_type", "sha256", "bytes", "etag", "last_modified", "fetched_at", "error")

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 from nianbao.extract import charset
+from nianbao.extract import documents_log as dlog
 from nianbao.extract.crawler import CrawlConfig, Crawler, CrawlLocked, CrawlSummary, _DataLock
 from nianbao.extract.http import HttpConfig
 from nianbao.extract.rawstore import RawStore
 from nianbao.extract.registry import Portal, load_registry
-from nianbao.flows import documents_log as dlog
 
 portal_mod = pytest.importorskip("nianbao.demo.portal")
 
@@ -390,14 +390,6 @@ def test_documents_log_latest_per_url_and_compaction(tmp_path: Path) -> None:
     assert dlog.known_documents(tmp_path)["u"].sha256 == v2
     dlog.sweep_temp(tmp_path)
     assert not list(dlog.log_dir(tmp_path).glob(".tmp-*"))
-
-
-def test_data_dir_resolution(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("NIANBAO_DATA", raising=False)
-    assert dlog.data_dir(None) == Path("data")
-    monkeypatch.setenv("NIANBAO_DATA", str(tmp_path))
-    assert dlog.data_dir(None) == tmp_path
-    assert dlog.data_dir("x") == Path("x")
 
 
 def test_one_crawl_per_data_dir(tmp_path: Path) -> None:

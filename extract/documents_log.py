@@ -58,14 +58,6 @@ BODY_OUTCOMES = frozenset({"new", "changed", "unchanged"})
 REPORT_KINDS = frozenset({"report", "attachment"})
 
 
-def data_dir(arg: str | os.PathLike[str] | None = None) -> Path:
-    """``--data DIR``, else $NIANBAO_DATA, else ./data."""
-    if arg:
-        return Path(arg)
-    env = os.environ.get("NIANBAO_DATA")
-    return Path(env) if env else Path("data")
-
-
 def log_dir(data: str | os.PathLike[str]) -> Path:
     return Path(data) / "warehouse" / "documents"
 
