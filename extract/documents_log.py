@@ -122,11 +122,11 @@ class DocumentsLog:
         self._seq += 1
         # Names sort by time, so a reader can order parts without trusting clocks per row.
         name = f"part-{time.time_ns():020d}-{os.getpid()}-{self._seq:06d}-{uuid.uuid4().hex[:8]}"
-        _write_atomic(table, self.dir / f"{name}.parquet")
+        write_parquet_atomic(table, self.dir / f"{name}.parquet")
         self._rows = []
 
 
-def _write_atomic(table: pa.Table, dest: Path) -> None:
+def write_parquet_atomic(table: pa.Table, dest: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-", suffix=".parquet")
     os.close(fd)
     try:
@@ -280,7 +280,7 @@ def compact(data: str | os.PathLike[str]) -> int:
     table = pa.concat_tables(pq.read_table(p, schema=SCHEMA) for p in parts)
     # Same name stem as the newest part + suffix: sorts after everything it replaces.
     dest = parts[-1].with_name(parts[-1].stem + "-compact.parquet")
-    _write_atomic(table, dest)
+    write_parquet_atomic(table, dest)
     for p in parts:
         if p != dest:
             p.unlink(missing_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from nianbao.extract.documents_log import _write_atomic
+from nianbao.extract.documents_log import write_parquet_atomic
 
 from .health import Health, PortalNight
 
@@ -99,7 +99,7 @@ def _part_name() -> str:
 
 def write_run(data: Path, run: RunSummary) -> Path:
     dest = _dest(data, "runs")
-    _write_atomic(pa.Table.from_pylist([asdict(run)], schema=RUNS_SCHEMA), dest)
+    write_parquet_atomic(pa.Table.from_pylist([asdict(run)], schema=RUNS_SCHEMA), dest)
     return dest
 
 
@@ -107,7 +107,7 @@ def write_portal_runs(data: Path, rows: list[dict]) -> Path | None:
     if not rows:
         return None
     dest = _dest(data, "portal_runs")
-    _write_atomic(pa.Table.from_pylist(rows, schema=PORTAL_RUNS_SCHEMA), dest)
+    write_parquet_atomic(pa.Table.from_pylist(rows, schema=PORTAL_RUNS_SCHEMA), dest)
     return dest
 
 
