@@ -21,17 +21,18 @@ DEFAULT_API = "http://127.0.0.1:4200/api"
 
 EXAMPLE_QUERIES = [
     (
-        "Disclosure rate by report year ((granted + partial) / results)",
-        """SELECT year, count(*) AS reports, sum(requests) AS requests,
-       round(100.0 * sum(disclosed) / nullif(sum(results), 0), 1) AS disclosure_rate_pct
-FROM disclosure_rate_by_year_region GROUP BY year ORDER BY year""",
+        "National totals and disclosure rate by report year",
+        """SELECT year, n_reports, new AS new_requests, result_total AS handled,
+       granted + partial AS disclosed,
+       round(100.0 * (granted + partial) / nullif(result_total, 0), 1) AS disclosure_rate_pct,
+       review_total, review_corrected
+FROM totals_by_year ORDER BY year""",
     ),
     (
-        "Agencies with the most new requests",
-        """SELECT r.agency, r.year, f.value AS new_requests
-FROM facts f JOIN reports r USING (report_id)
-WHERE f.code = 'requests.new.total' AND f.value IS NOT NULL
-ORDER BY new_requests DESC, r.agency LIMIT 5""",
+        "Agencies with the most new requests (reports passing every check)",
+        """SELECT agency, year, new AS new_requests, round(100 * disclosure_rate, 1) AS disclosure_pct
+FROM report_summary WHERE passes_checks AND new IS NOT NULL
+ORDER BY new DESC, agency LIMIT 5""",
     ),
 ]
 
@@ -252,6 +253,14 @@ def _port_free(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) != 0
 
 
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     data = _data(args.data)
     from nianbao.demo.portal import start_portal
@@ -284,7 +293,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             for d in cur.description:
                 t.add_column(d[0])
             for row in cur.fetchall():
-                t.add_row(*("" if v is None else str(v) for v in row))
+                t.add_row(*(_cell(v) for v in row))
             console.print(t)
     finally:
         con.close()

@@ -96,6 +96,8 @@ def extract_report(doc: ReportDocument) -> Extracted:
         document = read_bytes(data, source=doc.url)
     except DocumentError as e:
         return Extracted(doc, None, str(e))
+    except Exception as e:  # a reader bug must not stop the night either
+        return Extracted(doc, None, f"reading failed: {type(e).__name__}: {e}")
     try:
         return Extracted(doc, extract_document(document))
     except Exception as e:  # a transform bug must not stop the night
@@ -144,6 +146,23 @@ def _night(run_id: str, started: datetime, s: PortalSummary) -> PortalNight:
         error=s.error,
         status=s.status,
     )
+
+
+def _describe(problems: list[str], unsupported: dict[str, int], n_unsupported: int) -> str:
+    """One readable line: problems grouped by message, each with a count and one example."""
+    parts: list[str] = []
+    if unsupported:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(unsupported.items()))
+        parts.append(f"{n_unsupported} documents in formats not read yet ({kinds})")
+    groups: dict[str, list[str]] = {}
+    for p in problems:
+        url, sep, msg = p.partition(": ")
+        key = msg if sep and url.startswith("http") else p
+        groups.setdefault(key, []).append(url if sep else "")
+    for msg, urls in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        example = f" (e.g. {urls[0]})" if urls[0] else ""
+        parts.append(f"{len(urls)}× {msg}{example}")
+    return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- the flow
@@ -268,10 +287,7 @@ def nightly(
         run.status = "failed"
     elif run.unhealthy or run.failed:
         run.status = "degraded"
-    if unsupported:
-        kinds = ", ".join(f"{k} {v}" for k, v in sorted(unsupported.items()))
-        problems.insert(0, f"{run.unsupported} documents in formats not read yet ({kinds})")
-    run.detail = "; ".join(problems[:20])
+    run.detail = _describe(problems, unsupported, run.unsupported)
     run.finished_at = datetime.now(UTC)
     runlog.write_portal_runs(data_path, rows)
     runlog.write_run(data_path, run)
