@@ -242,8 +242,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"(cron '{args.cron}' {args.timezone}); UI: {api.removesuffix('/api')}",
         flush=True,
     )
+    from prefect.deployments.runner import EntrypointType
+
+    # Load the flow by module path: the package's files use relative imports.
     nightly.serve(
-        name=args.name, schedule=schedule, parameters=params, print_starting_message=False
+        name=args.name,
+        schedule=schedule,
+        parameters=params,
+        print_starting_message=False,
+        entrypoint_type=EntrypointType.MODULE_PATH,
     )
     return 0
 
