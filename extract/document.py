@@ -25,8 +25,9 @@ class Table:
     """A grid of cell strings, spans expanded.
 
     ``rows[r][c]`` is the text of the cell covering row r, column c.  ``span[r][c]`` is True
-    when that position is covered by a cell that starts at another position (a rowspan or
-    colspan copy).  Rows may be ragged when the source was (text dumps); parsers pad HTML grids.
+    when that position holds no source cell of its own: it is covered by a cell that starts at
+    another position (a rowspan or colspan copy), or it pads a short row ('' there means
+    "no cell", not "a blank cell").  Rows may be ragged when the source was (text dumps).
     """
 
     rows: list[list[str]]

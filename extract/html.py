@@ -666,7 +666,9 @@ def _build_grid(el: etree._Element) -> tuple[list[list[str]], list[list[bool]]] 
     span: list[list[bool]] = []
     for row in sparse:
         r_text = [""] * width
-        r_span = [False] * width
+        # Positions no <td> reaches (a short row) are marked like span copies: they are not
+        # source cells, so a missing cell is never read as a blank one.
+        r_span = [True] * width
         for c, (t, copy) in row.items():
             if c < width:
                 r_text[c] = t

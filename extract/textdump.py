@@ -49,13 +49,21 @@ def _split_pipeless(line: str) -> list[str]:
     return cells
 
 
+_PARENS = re.compile(r"[(（][^()（）]*[)）]")
+_SENTENCE_END = ("。", "；", ";", "！", "？", "!", "?")
+
+
 def _is_prose(line: str) -> bool:
-    """Long sentences are paragraphs even inside table regions of pipe-less dumps; a line
-    carrying standalone numbers (a label with its values) is a table row however long."""
+    """Sentences are paragraphs even inside table regions of pipe-less dumps.  A line carrying
+    standalone numbers (a label with its values) is a table row however long, and punctuation
+    inside parentheses (filling notes in header labels) does not make a sentence."""
     s = line.strip()
     if any(_NUMERIC_TOKEN.match(tok) for tok in s.split()):
         return False
-    return len(s) > 60 or (len(s) > 30 and len(_PROSE_PUNCT.findall(s)) >= 2)
+    if s.endswith(_SENTENCE_END):
+        return True
+    bare = _PARENS.sub("", s)
+    return len(bare) > 60 or (len(bare) > 30 and len(_PROSE_PUNCT.findall(bare)) >= 2)
 
 
 def parse_text(text: str, source: str = "") -> Document:

@@ -383,9 +383,9 @@ def test_legacy_header_words_split_across_rows_with_overlapping_rowspans() -> No
         "总计",
     ]
     assert t.span[3] == [True] * 4 + [False, False] + [True] * 4
-    # a row missing its trailing cells is padded with '' that are not copies
+    # a row missing its trailing cells is padded with '' marked "no source cell"
     assert t.rows[5] == ["二、上年结转政府信息公开申请数量"] * 3 + ["0"] * 5 + ["", ""]
-    assert t.span[5][-2:] == [False, False]
+    assert t.span[5][-2:] == [True, True]
     # 四 as a bare row of 15 numbers (unclosed <TD>s)
     bare = load("legacy_layout_gbk.html").tables()[1]
     assert bare.rows == [
@@ -503,7 +503,8 @@ def test_rowspan_column_beyond_short_row_is_filled() -> None:
         "<table><tr><td>a</td><td>b</td><td rowspan=2>R</td></tr><tr><td>c</td></tr></table>"
     ).tables()
     assert t.rows == [["a", "b", "R"], ["c", "", "R"]]
-    assert t.span == [[False, False, False], [False, False, True]]
+    # the position no <td> reaches is padding, marked like a copy ("no source cell")
+    assert t.span == [[False, False, False], [False, True, True]]
 
 
 def test_cell_text_joins_br_and_p_with_single_space() -> None:

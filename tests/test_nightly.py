@@ -70,13 +70,15 @@ def nights(tmp_path_factory):
 def test_every_report_lands_once(nights):
     data, expected = nights["data"], nights["expected"]
     first = nights["runs"][0]["run"]
-    rows = query(data, "SELECT source_url, report_id, n_facts, format FROM reports")
+    rows = query(data, "SELECT source_url, report_id, n_facts, format, errors FROM reports")
     urls = [r[0] for r in rows]
     assert len(urls) == len(set(urls)) == len({r[1] for r in rows})
     assert {e.url for e in expected} <= set(urls)
     assert first["status"] == "ok"
     assert first["extracted"] == len(rows)
-    assert all(r[2] in (198, 200) for r in rows if r[3] in ("2019", "2021"))
+    # every report complete, or saying which rows it could not read
+    assert all(r[2] in (198, 200) or r[4] for r in rows)
+    assert sum(r[2] in (198, 200) for r in rows) >= len(rows) - 3
     facts = query(data, "SELECT count(*) FROM facts")[0][0]
     assert facts == sum(r[2] for r in rows) == first["facts_loaded"]
 
@@ -89,12 +91,18 @@ def test_values_match_the_portal_ground_truth(nights):
             data, "SELECT r.source_url, f.code, f.raw FROM facts f JOIN reports r USING (report_id)"
         )
     }
-    checked = 0
+    errors = dict(query(data, "SELECT source_url, errors FROM reports"))
+    checked = missing = 0
     for e in expected:
         for code, printed in (e.values or {}).items():
-            assert got[(e.url, code)] == printed.strip(), (e.url, code)
-            checked += 1
-    assert checked > 10_000
+            if (e.url, code) in got:
+                assert got[(e.url, code)] == printed.strip(), (e.url, code)
+                checked += 1
+            else:  # a cell the page does not print (row cut short): said, not guessed
+                table, item, _ = code.split(".")
+                assert any(m.startswith(f"{table}.{item}:") for m in errors[e.url]), (e.url, code)
+                missing += 1
+    assert checked > 10_000 and missing < checked / 100
 
 
 def test_second_night_is_incremental(nights):

@@ -74,10 +74,6 @@ BUG_SHORT_ROW = "C: HTML appeals row with 14 <td> numbers is padded to 15 and re
 BUG_NOTE_PROSE = "D: pipe-less header with a Hubei filling note taken for prose"
 BUG_BLANK_FILLER = "B2: all-blank row followed by span filler ('| 行政强制 |  | ||') is dropped"
 KNOWN: dict[tuple[str, ...], str] = {
-    ("valid", "2019", "split_header"): BUG_SPLIT_HEADER,
-    ("deviations", "2019", "split_header"): BUG_SPLIT_HEADER,
-    ("deviations", "2019", "blank_lines"): BUG_NOTE_PROSE,
-    ("corruption", "drop_cell", "word"): BUG_SHORT_ROW,
 }
 
 
@@ -383,8 +379,7 @@ def _html(body: str) -> bytes:
     return f"<html><body><div class=TRS_Editor>{body}</div></body></html>".encode()
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_SPLIT_HEADER)
-def test_known_bug_a_split_active_header() -> None:
+def test_fixed_bug_a_split_active_header() -> None:
     page = _html(
         "<p>二、主动公开政府信息情况</p><table border=1>"
         "<tr><td colspan=5>第二十条第（一）项</td></tr>"
@@ -409,8 +404,7 @@ def test_fixed_bug_b_all_blank_row() -> None:
     assert got.get(("fees", "amount")) == (None, "")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_BLANK_FILLER)
-def test_known_bug_b2_blank_row_with_filler() -> None:
+def test_fixed_bug_b2_blank_row_with_filler() -> None:
     """Row-per-line dumps print colspan copies as trailing filler: the blank value cell of
     行政强制 (colspan 3) comes with two more empty cells, and the row is then left unmapped.
     (Met by the deviation property in exploration mode, e.g. seed=173, kinds=['blank'], rows.)"""
@@ -425,8 +419,7 @@ def test_known_bug_b2_blank_row_with_filler() -> None:
     assert got.get(("enforcement", "decisions")) == (None, "")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_SHORT_ROW)
-def test_known_bug_c_short_appeals_row() -> None:
+def test_fixed_bug_c_short_appeals_row() -> None:
     heads = "".join(
         f"<td>{x}</td>" for x in ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
     )
@@ -449,8 +442,7 @@ def test_known_bug_c_short_appeals_row() -> None:
     assert not wrong or said, wrong
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_NOTE_PROSE)
-def test_known_bug_d_filling_note_in_pipeless_header() -> None:
+def test_fixed_bug_d_filling_note_in_pipeless_header() -> None:
     cells = ["二、主动公开政府信息情况", "第二十条第(五)项", "信息内容", "上一年项目数量",
              "本年增/减(指2020年增加或减少的事项数,减用负值表示,如-8)", "处理决定数量",
              "行政许可", "12", "-3", "40", "三、收到和处理政府信息公开申请情况"]  # fmt: skip

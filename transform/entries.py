@@ -74,9 +74,9 @@ def assign_slots(segments: list[list[str]], n: int) -> list[str] | None:
     if len(nonempty) == n:
         return nonempty
     if not nonempty:
-        # A whole row of blank cells (D6) counts only when the label's own row has exactly
-        # ``n`` cells, as in a grid; a label with no cells at all stays unmapped.
-        if segments and len(segments[0]) == n and all(len(seg) <= 1 for seg in segments[1:]):
+        # A whole row of blank cells (D6) counts only when the label's own row has at least
+        # ``n`` cells (the rest is row-end filler); a label with no cells stays unmapped.
+        if segments and len(segments[0]) >= n and all(len(seg) <= 1 for seg in segments[1:]):
             return [""] * n
         return None
     if len(nonempty) > n:

@@ -233,6 +233,11 @@ _PARENT_OF_CAPTION = {
 _UNIT_IN_HEADER = re.compile(r"单位[:：]?\s*(万元|元|件|项|个)")
 
 
+_ALL_ACTIVE_COLUMN_STEMS = frozenset(
+    c.column_zh for f in catalogue.FORMATS for c in catalogue.cells(f) if c.table == "active"
+)
+
+
 def map_active(entries: list[Entry], fmt: str) -> TableResult:
     res = TableResult()
     cats = catalogue.cells(fmt)
@@ -269,13 +274,13 @@ def map_active(entries: list[Entry], fmt: str) -> TableResult:
             continue
         in_header = False
         cat_cols = catalogue.columns(fmt, "active", item)
-        n = len(header) if header else len(cat_cols)
         cols = _active_columns(header, cat_cols, col_stems.get(item, {}))
         if cols is None:
             res.errors.append(
                 f"active.{item}: header {header!r} does not match columns {list(cat_cols)}"
             )
             continue
+        n = len(cols)
         vals = assign_slots(e.segments, n)
         if vals is None:
             res.errors.append(f"active.{item}: {e.n_values()} value cells, expected {n}")
@@ -310,7 +315,27 @@ def _active_columns(
         return mapped
     if len(header) == len(cat_cols):
         return list(cat_cols)  # truncated/odd header text, same shape: catalogue order
+    joined = _join_split_header(header, len(cat_cols))
+    if joined is not None:
+        return _active_columns(joined, cat_cols, stems)
     return None
+
+
+def _join_split_header(header: list[str], n: int) -> list[str] | None:
+    """A header split over two rows (D1: `本年新 | 本年新 | 对外公开总数量` then `制作数量 |
+    公开数量`): the first ``n`` labels, with the incomplete ones completed in order by the extra
+    labels of the second row.  None when the counts do not fit exactly."""
+    if len(header) <= n:
+        return None
+    first, extra = header[:n], header[n:]
+    complete = {stem(c) for c in _ALL_ACTIVE_COLUMN_STEMS}
+    incomplete = [i for i, h in enumerate(first) if stem(h) not in complete]
+    if len(incomplete) != len(extra):
+        return None
+    out = list(first)
+    for i, tail in zip(incomplete, extra, strict=True):
+        out[i] = first[i] + tail
+    return out
 
 
 # --------------------------------------------------------------------------- appeals
