@@ -67,6 +67,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cron", default=DEFAULT_CRON, help=f"schedule (default '{DEFAULT_CRON}')")
     p.add_argument("--timezone", default=DEFAULT_TZ, help=f"schedule time zone ({DEFAULT_TZ})")
     p.add_argument("--name", default="nightly", help="deployment name (default nightly)")
+    p.add_argument(
+        "--pool",
+        default=None,
+        metavar="WORK_POOL",
+        help="register the deployment on this (process) work pool and exit; runs are then "
+        "picked up by `prefect worker start --pool WORK_POOL` processes (one or many)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
@@ -238,12 +245,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.portal:
         params["portal_ids"] = args.portal
     print(
-        f"serving deployment nightly/{args.name} on {api} "
+        f"{'registering' if args.pool else 'serving'} deployment nightly/{args.name} on {api} "
         f"(cron '{args.cron}' {args.timezone}); UI: {api.removesuffix('/api')}",
         flush=True,
     )
     from prefect.deployments.runner import EntrypointType
 
+    if args.pool:
+        from prefect.deployments.runner import deploy
+
+        deployment = nightly.to_deployment(
+            name=args.name,
+            schedule=schedule,
+            parameters=params,
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+        deploy(deployment, work_pool_name=args.pool, build=False, push=False,
+               print_next_steps_message=False)  # fmt: skip
+        print(f"start workers with: prefect worker start --pool {args.pool}", flush=True)
+        return 0
     # Load the flow by module path: the package's files use relative imports.
     nightly.serve(
         name=args.name,
