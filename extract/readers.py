@@ -1,31 +1,22 @@
-"""One entry point from bytes or a file to a Document: sniff the kind, pick the parser."""
+"""One entry point from bytes or a file to a Document: sniff the kind, pick the parser.
+
+The kind comes from the bytes (``sniff.sniff_bytes``), never from a file name or Content-Type.
+Every reader is imported lazily so that a missing optional dependency breaks only its format.
+"""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from .document import Document, DocumentError
+from .sniff import UNSUPPORTED_REASON, sniff_bytes
 
 MAX_BYTES = 50 * 1024 * 1024
 
-_HTML_SNIFF = re.compile(
-    rb"<\s*(!doctype\s+html|html|head|body|table|div|p|meta|title)[\s>/]", re.I
-)
-
 
 def sniff(data: bytes) -> str:
-    """'html' or 'text', from the bytes (never from a file name or Content-Type)."""
-    head = data[:8192].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if _HTML_SNIFF.search(head):
-        return "html"
-    if head[:5] == b"%PDF-":
-        return "pdf"
-    if head[:4] == b"PK\x03\x04":
-        return "zip"
-    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return "ole"
-    return "text"
+    """The kind of ``data`` ('html', 'text', 'pdf', 'docx', 'doc', 'wps', 'xlsx', ...)."""
+    return sniff_bytes(data).kind
 
 
 def read_bytes(data: bytes, source: str = "", declared_charset: str | None = None) -> Document:
@@ -34,7 +25,7 @@ def read_bytes(data: bytes, source: str = "", declared_charset: str | None = Non
         raise DocumentError("empty input")
     if len(data) > MAX_BYTES:
         raise DocumentError(f"input too large: {len(data)} bytes > {MAX_BYTES}")
-    kind = sniff(data)
+    kind = sniff_bytes(data).kind
     if kind == "html":
         from .html import parse_html
 
@@ -43,7 +34,28 @@ def read_bytes(data: bytes, source: str = "", declared_charset: str | None = Non
         from .textdump import parse_text_bytes
 
         return parse_text_bytes(data, source=source, declared_charset=declared_charset)
-    raise DocumentError(f"unsupported format: {kind} (PDF/Word/spreadsheet readers not built yet)")
+    if kind == "pdf":
+        from .pdf import parse_pdf
+
+        return parse_pdf(data, source=source)
+    if kind == "docx":
+        from .office import parse_docx
+
+        return parse_docx(data, source=source)
+    if kind in ("doc", "wps", "rtf"):
+        from .office import parse_legacy_word
+
+        return parse_legacy_word(data, source=source, kind=kind)
+    if kind in ("xlsx", "xls"):
+        from .office import parse_sheet
+
+        return parse_sheet(data, source=source, kind=kind)
+    if kind == "image":
+        from .pdf import parse_image
+
+        return parse_image(data, source=source)
+    reason = UNSUPPORTED_REASON.get(kind, "unknown format")
+    raise DocumentError(f"unsupported format: {kind}: {reason}")
 
 
 def read_path(path: str | Path) -> Document:
