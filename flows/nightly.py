@@ -93,7 +93,7 @@ def extract_report(doc: ReportDocument) -> Extracted:
     except OSError as e:
         return Extracted(doc, None, f"snapshot missing: {e}")
     try:
-        document = read_bytes(data, source=doc.url)
+        document = read_bytes(data, source=doc.url, declared_charset=doc.charset)
     except DocumentError as e:
         return Extracted(doc, None, str(e))
     except Exception as e:  # a reader bug must not stop the night either
