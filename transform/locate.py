@@ -38,15 +38,19 @@ class Copy:
     sections: dict[str, list[Line]] = field(default_factory=dict)
 
 
-def lines_of(doc: Document) -> list[Line]:
+def lines_of(doc: Document, limit: int | None = None) -> list[Line]:
+    """The document as lines; ``limit`` stops early (metadata only reads the top)."""
     out: list[Line] = []
     for b, block in enumerate(doc.blocks):
+        if limit is not None and len(out) >= limit:
+            return out[:limit]
         if isinstance(block, Paragraph):
             out.append(Line([block.text], True, b, 0))
         elif isinstance(block, Table):
-            for r, row in enumerate(block.logical_rows()):
+            rows = block.logical_rows() if limit is None else block.logical_rows()[:limit]
+            for r, row in enumerate(rows):
                 out.append(Line(row, False, b, r))
-    return out
+    return out if limit is None else out[:limit]
 
 
 def _heading(line: Line) -> str | None:

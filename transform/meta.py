@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from nianbao.extract.document import Document
 
@@ -41,9 +42,13 @@ _KEYS = {
     "成文日期": "written",
     "生成日期": "written",
 }
+_KEY_PATTERNS = [
+    (re.compile(r"\s*".join(key) + r"\s*:\s*(\S+)"), field) for key, field in _KEYS.items()
+]
 _AGENCY_BAD = ("我", "本", "政府信息公开条例", "国务院")
 
 
+@lru_cache(maxsize=65536)
 def _clean(s: str) -> str:
     s = unicodedata.normalize("NFKC", s)
     return re.sub(r"\s+", "", s).strip(":：|")
@@ -64,17 +69,21 @@ def iso_date(s: str | None) -> str | None:
 def info_box(doc: Document) -> dict[str, str]:
     """Key/value pairs from info-box lines ("索 引 号: | X | 发布机构: | Y")."""
     out: dict[str, str] = {}
-    for line in lines_of(doc)[:80]:
+    for line in lines_of(doc, 80):
         cells = [c for c in line.cells if c]
         if line.is_paragraph:  # "发布机构：X　发布日期：Y" in one paragraph
             text = unicodedata.normalize("NFKC", cells[0]) if cells else ""
-            for key, field in _KEYS.items():
-                m = re.search(r"\s*".join(key) + r"\s*:\s*(\S+)", text)
+            if ":" not in text:
+                continue
+            for pattern, field in _KEY_PATTERNS:
+                m = pattern.search(text)
                 if m and field not in out:
                     out[field] = m.group(1)
             continue
         for i, c in enumerate(cells):
-            k = _clean(c)
+            if len(c) > 80:
+                continue
+            k = _clean(c) if len(c) <= 24 else ""
             field = _KEYS.get(k)
             if field and i + 1 < len(cells) and field not in out:
                 val = cells[i + 1].strip()
@@ -90,7 +99,7 @@ def info_box(doc: Document) -> dict[str, str]:
 
 def _title(doc: Document) -> str | None:
     hint = doc.hints.get("title")
-    for line in lines_of(doc)[:30]:
+    for line in lines_of(doc, 30):
         text = " ".join(c for c in line.cells if c).strip()
         if 8 <= len(text) <= 80 and _TITLE.search(_clean(text)):
             return unicodedata.normalize("NFKC", text).strip()
