@@ -142,3 +142,26 @@ def test_runs_and_portal_health_views(nights):
         data, "SELECT portal_id, reason FROM portal_health WHERE health = 'unhealthy' ORDER BY 1"
     )
     assert {p for p, _ in unhealthy} == nights["failing"] | nights["emptied"]
+
+
+def test_reposted_report_is_marked_as_a_duplicate(nights):
+    """The portal re-posts one report in a second column (H14): two URLs, one report."""
+    reposted: dict[str, list[str]] = {}
+    for e in nights["expected"]:
+        reposted.setdefault(e.report_id, []).append(e.url)
+    copies = [sorted(urls) for urls in reposted.values() if len(urls) > 1]
+    assert copies, "the test portal re-posts at least one report"
+    dups = query(
+        nights["data"],
+        "SELECT d.source_url, r.source_url FROM report_duplicates d "
+        "JOIN reports r ON r.report_id = d.duplicate_of",
+    )
+    found = [sorted(pair) for pair in dups]
+    assert all(pair in found for pair in copies)
+    # other duplicates are a report page and its own attachment carrying the same tables
+    for pair in found:
+        assert (
+            pair in copies
+            or pair[0].rsplit("/", 3)[0] == pair[1].rsplit("/", 3)[0]
+            or any("download" in u or "attach" in u for u in pair)
+        )
