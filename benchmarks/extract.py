@@ -99,7 +99,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=1, help="passes per measurement; best is kept")
     ap.add_argument("--out", type=Path, help="keep the generated files here")
+    ap.add_argument(
+        "--gc",
+        choices=("batch", "default"),
+        default="batch",
+        help="garbage-collector thresholds for ALL measurements: 'batch' = what the nianbao "
+        "CLI and flow run with (flows/runtime.py), 'default' = CPython's",
+    )
     args = ap.parse_args(argv)
+    if args.gc == "batch":
+        from nianbao.flows.runtime import tune_gc
+
+        tune_gc()
+    print(
+        f"gc thresholds {__import__('gc').get_threshold()} ({args.gc}), same for every measurement"
+    )
     warnings.simplefilter("ignore")  # pandas FutureWarnings on literal HTML are not the point
 
     with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp:

@@ -43,6 +43,9 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .runtime import tune_gc
+
+    tune_gc()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -15,6 +15,8 @@ Values = dict[tuple[str, str, str], int | float | None]
 
 
 def _fmt(x: float | int) -> str:
+    if type(x) is int:
+        return str(x)
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 

@@ -113,11 +113,16 @@ def match_request_label(label: str, fmt: str) -> tuple[str, str] | None:
 # --------------------------------------------------------------------------- requests
 
 
+@cache
+def _request_column_stems() -> dict[str, str]:
+    return {stem(c.column_zh): c.column for c in catalogue.cells("2021") if c.table == "requests"}
+
+
 def _request_columns(header: list[Entry]) -> tuple[list[str], list[str]]:
     """Leaf column order from the header labels; returns (columns, flags)."""
     subs: list[str] = []
     has_natural = has_total = has_group = False
-    names = {stem(c.column_zh): c.column for c in catalogue.cells("2021") if c.table == "requests"}
+    names = _request_column_stems()
     for e in header:
         k = e.key
         col = names.get(k) or _COLUMN_ALIASES.get(k)

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from nianbao.extract.document import Document
 
+from .labels import heading_number
 from .locate import lines_of
 from .result import Meta
 
@@ -71,6 +72,8 @@ def info_box(doc: Document) -> dict[str, str]:
     out: dict[str, str] = {}
     for line in lines_of(doc, 80):
         cells = [c for c in line.cells if c]
+        if cells and (cells[0].startswith("第二十条") or heading_number(cells[0]) == "二"):
+            break  # the tables have begun: the info box is above them
         if line.is_paragraph:  # "发布机构：X　发布日期：Y" in one paragraph
             text = unicodedata.normalize("NFKC", cells[0]) if cells else ""
             if ":" not in text:

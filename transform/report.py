@@ -64,11 +64,18 @@ def _requests_structure(entries: list[Entry]) -> str | None:
     return None
 
 
-def detect_format(copy: Copy, year: int | None) -> tuple[str, dict[str, str], list[str]]:
+def _entries(copy: Copy) -> dict[str, list[Entry]]:
+    return {t: build_entries(lines) for t, lines in copy.sections.items()}
+
+
+def detect_format(
+    copy: Copy, year: int | None, entries: dict[str, list[Entry]] | None = None
+) -> tuple[str, dict[str, str], list[str]]:
     """(report format, per-table format, flags).  Labels decide; the year only as a fallback."""
     flags: list[str] = []
     per_table: dict[str, str] = {}
-    entries = {t: build_entries(lines) for t, lines in copy.sections.items()}
+    if entries is None:
+        entries = _entries(copy)
     active_m = _markers(entries.get("active", []))
     req_m = _markers(entries.get("requests", []))
     structure = _requests_structure(entries.get("requests", []))
@@ -94,10 +101,11 @@ def detect_format(copy: Copy, year: int | None) -> tuple[str, dict[str, str], li
     return fmt, per_table, flags
 
 
-def _map_copy(copy: Copy, fmt: str, per_table: dict[str, str]) -> dict[str, TableResult]:
+def _map_copy(
+    entries_of: dict[str, list[Entry]], fmt: str, per_table: dict[str, str]
+) -> dict[str, TableResult]:
     out: dict[str, TableResult] = {}
-    for table, lines in copy.sections.items():
-        entries = build_entries(lines)
+    for table, entries in entries_of.items():
         tfmt = per_table.get(table, fmt)
         if table == "active":
             out[table] = map_active(entries, tfmt)
@@ -130,10 +138,11 @@ def extract_document(doc: Document) -> ExtractResult:
         result.checks.extend(completeness_checks([], set(), None))
         result.flags.extend(classify(doc, meta, 0))
         return result
-    fmt, per_table, flags = detect_format(copies[0], meta.year)
+    entries = [_entries(c) for c in copies]
+    fmt, per_table, flags = detect_format(copies[0], meta.year, entries[0])
     result.format = fmt
     result.flags.extend(flags)
-    mapped = [_map_copy(c, fmt, per_table) for c in copies]
+    mapped = [_map_copy(e, fmt, per_table) for e in entries]
     chosen = mapped[0]
     if len(mapped) > 1:
         keys = [
