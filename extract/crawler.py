@@ -21,7 +21,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import threading
 import uuid
 from collections import defaultdict
@@ -45,6 +44,7 @@ from .discovery.base import (
     parse_html,
     report_year,
 )
+from .html import container_tier, gkmlpt_body, in_hidden
 from .http import (
     BLOCKED,
     NOT_FOUND,
@@ -130,34 +130,6 @@ class CrawlSummary:
 
 # --------------------------------------------------------------------------- attachments
 
-_BODY_XPATH = "//*[contains(concat(' ', normalize-space(@class), ' '), ' {c} ')]".format
-_BODY_CLASSES = (
-    "TRS_Editor",
-    "TRS_UEDITOR",
-    "trs_editor_view",
-    "article-content",
-    "v_news_content",
-    "pages_content",
-    "wzzw-article",
-    "news_cont_d_wrap",
-    "detail-news",
-    "overview",
-    "tyxxy_main",
-    "bt_content",
-    "content",
-)
-_BODY_IDS = ("zoom", "UCAP-CONTENT", "printContent", "vsb_content", "ivs_content", "content")
-_GKMLPT_CONTENT = re.compile(r'"content"\s*:\s*"((?:[^"\\]|\\.)*)"', re.S)
-_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-
-
-def _hidden(el) -> bool:  # noqa: ANN001 - lxml element
-    while el is not None:
-        if _HIDDEN.search(el.get("style") or ""):
-            return True
-        el = el.getparent()
-    return False
-
 
 def find_attachments(text: str, base: str) -> list[tuple[str, str]]:
     """Files a report page links to (pdf/doc/docx/wps/xls/xlsx/ofd…) and images of its body.
@@ -167,29 +139,23 @@ def find_attachments(text: str, base: str) -> list[tuple[str, str]]:
     """
     out: dict[str, str] = {}
     htmls = [text]
-    m = _GKMLPT_CONTENT.search(text) if "_CONFIG" in text else None
-    if m:
-        try:
-            htmls.append(json.loads(f'"{m.group(1)}"'))
-        except ValueError:
-            pass
+    body = gkmlpt_body(text)
+    if body:
+        htmls.append(body)
     for html in htmls:
         root = parse_html(html, base)
         if root is None:
             continue
         for a in root.iter("a"):
             url = absolute(base, a.get("href"))
-            if url and file_ext(url) and not _hidden(a):
+            if url and file_ext(url) and not in_hidden(a):
                 out.setdefault(url, clean_text(a.text_content()) or _name(url))
-        bodies = []
-        for c in _BODY_CLASSES:
-            bodies += root.xpath(_BODY_XPATH(c=c))
-        for i in _BODY_IDS:
-            bodies += root.xpath(f'//*[@id="{i}"]')
-        for body in bodies:
-            for img in body.iter("img"):
+        for container in root.iter():
+            if not isinstance(container.tag, str) or not container_tier(container):
+                continue
+            for img in container.iter("img"):
                 url = absolute(base, img.get("src"))
-                if url and file_ext(url) in IMAGE_EXTS and not _hidden(img):
+                if url and file_ext(url) in IMAGE_EXTS and not in_hidden(img):
                     out.setdefault(url, clean_text(img.get("alt")) or _name(url))
     return list(out.items())
 

@@ -156,6 +156,14 @@ def _gkmlpt_detail(text: str) -> tuple[str, dict[str, str]] | None:
     return page, hints
 
 
+def gkmlpt_body(text: str) -> str | None:
+    """The report body HTML a gkmlpt detail page hides in ``window._CONFIG.DETAIL.content``."""
+    if "_CONFIG" not in text or "DETAIL" not in text:
+        return None
+    gk = _gkmlpt_detail(text)
+    return gk[0] if gk else None
+
+
 def parse_html(data: bytes, source: str = "", declared_charset: str | None = None) -> Document:
     """Parse one HTML page into ordered Paragraph/Table blocks plus page hints.
 
@@ -292,7 +300,8 @@ def _may_hide(text: str) -> bool:
     return any(h in text for h in _HIDDEN_HINTS)
 
 
-def _is_hidden(el: etree._Element) -> bool:
+def is_hidden(el: etree._Element) -> bool:
+    """Hidden by a ``hidden`` attribute or an inline display:none / visibility:hidden style."""
     if el.get("hidden") is not None:
         return True
     style = el.get("style")
@@ -302,10 +311,19 @@ def _is_hidden(el: etree._Element) -> bool:
     return "display:none" in st or "visibility:hidden" in st
 
 
+def in_hidden(el: etree._Element | None) -> bool:
+    """``el`` or one of its ancestors is hidden (暗链 link blocks, portals.md §7.9)."""
+    while el is not None:
+        if is_hidden(el):
+            return True
+        el = el.getparent()
+    return False
+
+
 def _drop_hidden(root: etree._Element, warnings: list[str]) -> None:
     """Remove inline-hidden elements: spam link blocks (暗链) live there (portals.md §7.9)."""
     dropped = 0
-    hidden = [el for el in root.iter() if isinstance(el.tag, str) and _is_hidden(el)]
+    hidden = [el for el in root.iter() if isinstance(el.tag, str) and is_hidden(el)]
     for el in hidden:
         parent = el.getparent()
         if parent is None or el.tag in ("html", "body"):
@@ -345,7 +363,8 @@ def _table_ancestors(body: etree._Element) -> set[etree._Element]:
 # --- container choice ------------------------------------------------------------------------
 
 
-def _tier(el: etree._Element) -> int:
+def container_tier(el: etree._Element) -> int:
+    """How likely ``el`` is the article body by its class/id (3 = a CMS body container, 0 = no)."""
     tier = 0
     cls = el.get("class")
     if cls:
@@ -399,7 +418,7 @@ def _choose_containers(
     # Word paste puts a class on every <p>/<span>: those inline and paragraph elements are never
     # the article container, so they are not even scored.
     for el in _CANDIDATES(body):
-        tier = _tier(el)
+        tier = container_tier(el)
         if tier:
             tiers.setdefault(tier, []).append(el)
     pool: list[tuple[etree._Element, int]] = []
