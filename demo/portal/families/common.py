@@ -5,9 +5,9 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ..files import CONTENT_TYPES, make_docx, make_pdf, make_placeholder, make_png
-from ..model import Column, Item, Response
+from ..model import Column, Item, Response, html
 from ..reports import ReportDoc, render_body, render_lines
-from ..site import BuildContext, Plan, SiteApp, epoch, std_meta, text_page
+from ..site import BuildContext, Plan, SiteApp, epoch, page, std_meta, text_page
 
 __all__ = [
     "TRS_STYLE",
@@ -97,3 +97,23 @@ def meta_for(app: SiteApp, col: Column, plan: Plan, url: str) -> str:
 def ymd(date: str) -> tuple[str, str, str]:
     y, m, d = date[:10].split("-")
     return y, m, d
+
+
+def publish_detail(
+    app: SiteApp,
+    col: Column,
+    ctx: BuildContext,
+    plan: Plan,
+    path: str,
+    url: str,
+    body: str,
+    **report_kw: object,
+) -> Item:
+    """Serve a detail page (standard <meta> set, Last-Modified of its date) and list it."""
+    app.add(
+        path,
+        html(page(plan.title, body, meta_for(app, col, plan, url)), last_modified=epoch(plan.date)),
+    )
+    if plan.kind == "report":
+        return add_item(col, ctx, plan, url, detail_url=url, **report_kw)
+    return add_item(col, ctx, plan, url)

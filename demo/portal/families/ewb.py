@@ -7,8 +7,15 @@ import uuid
 from html import escape
 
 from ..model import Column, Request, Response, html
-from ..site import BuildContext, SiteApp, epoch, page
-from .common import add_item, attachment_bytes, body_of, file_resp, meta_for, text_page, ymd
+from ..site import BuildContext, SiteApp, page
+from .common import (
+    attachment_bytes,
+    body_of,
+    file_resp,
+    publish_detail,
+    text_page,
+    ymd,
+)
 
 API = "/EWB-FRONT/rest/lightfrontaction/getgovinfolist"
 SITE_GUID = "7eb5f7f1-9041-43ad-8e13-8fcb82ea831a"
@@ -52,17 +59,7 @@ def build_ewb(ctx: BuildContext) -> SiteApp:
             f'<div class="ewb-article-sources">发布日期：{plan.date[:10]}</div>'
             f'<div class="ewb-article-info" id="mainContent">{inner}</div></div>'
         )
-        app.add(
-            path,
-            html(
-                page(plan.title, body, meta_for(app, col, plan, url)),
-                last_modified=epoch(plan.date),
-            ),
-        )
-        if plan.kind == "report":
-            add_item(col, ctx, plan, url, detail_url=url, **kw)
-        else:
-            add_item(col, ctx, plan, url)
+        publish_detail(app, col, ctx, plan, path, url, body, **kw)
         rows.append(
             {
                 "infourl": path,

@@ -9,7 +9,16 @@ from html import escape
 from ..model import Column, Request, Response, html
 from ..reports import TableStyle
 from ..site import STUB_PAST_END, BuildContext, Plan, SiteApp, epoch, page
-from .common import add_item, attachment_bytes, body_of, file_resp, meta_for, text_page, ymd
+from .common import (
+    add_item,
+    attachment_bytes,
+    body_of,
+    file_resp,
+    meta_for,
+    publish_detail,
+    text_page,
+    ymd,
+)
 
 SID = "755031"
 CAT = 2811
@@ -54,17 +63,7 @@ def build_gd(ctx: BuildContext) -> SiteApp:
             f'<div class="date">发布时间：{plan.date[:10]}  来源：{escape(col.agency)}</div>'
             f'<div class="article-content">{inner}</div></div>'
         )
-        app.add(
-            path,
-            html(
-                page(plan.title, body, meta_for(app, col, plan, url)),
-                last_modified=epoch(plan.date),
-            ),
-        )
-        if plan.kind == "report":
-            add_item(col, ctx, plan, url, detail_url=url, **kw)
-        else:
-            add_item(col, ctx, plan, url)
+        publish_detail(app, col, ctx, plan, path, url, body, **kw)
 
     def portal_list(req: Request) -> Response | None:
         rest = req.path[len(cdir) :]

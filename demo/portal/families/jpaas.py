@@ -9,8 +9,8 @@ from html import escape
 from urllib.parse import quote
 
 from ..model import Column, Item, Request, Response, html
-from ..site import BuildContext, SiteApp, epoch, page
-from .common import add_item, attachment_bytes, file_resp, meta_for, text_page, ymd
+from ..site import BuildContext, SiteApp, page
+from .common import attachment_bytes, file_resp, publish_detail, text_page, ymd
 
 API = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 GATEWAY = "/jpaas-jpaas-web-server/front/file/download"
@@ -79,17 +79,7 @@ def build_jpaas(ctx: BuildContext, gateway_ttl: float = 600.0) -> SiteApp:
             f'<div class="head">{escape(app.label)}</div><div class="wzzw-article"><h1>{escape(plan.title)}</h1>'
             f'<div class="info">发布日期：{plan.date[:10]}</div><div class="article-content">{inner}</div></div>'
         )
-        app.add(
-            path,
-            html(
-                page(plan.title, body, meta_for(app, col, plan, url)),
-                last_modified=epoch(plan.date),
-            ),
-        )
-        if plan.kind == "report":
-            add_item(col, ctx, plan, url, detail_url=url, **kw)
-        else:
-            add_item(col, ctx, plan, url)
+        publish_detail(app, col, ctx, plan, path, url, body, **kw)
 
     loader = (
         f'<div id="div{colid}"></div><script src="/module/jpaas/AuthorizedRead/unitbuild.js" '
