@@ -9,8 +9,6 @@ import logging
 import os
 import socket
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from .errors import UserError
@@ -218,14 +216,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _check_api(url: str) -> None:
+    """Ask the server through Prefect's own client (set up for ``url`` via PREFECT_API_URL)."""
+    from prefect.client.orchestration import get_client
+
     try:
-        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=5) as r:
-            r.read()
-    except (urllib.error.URLError, OSError) as e:
+        with get_client(sync_client=True) as client:
+            error = client.api_healthcheck()
+    except Exception as e:  # unreachable host, bad URL
+        error = e
+    if error is not None:
         raise UserError(
-            f"no Prefect server at {url} ({e}). Start one with `prefect server start` "
+            f"no Prefect server at {url} ({error}). Start one with `prefect server start` "
             "(or set PREFECT_API_URL to a running server)"
-        ) from None
+        )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
