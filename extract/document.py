@@ -65,3 +65,11 @@ class Document:
 
 class DocumentError(Exception):
     """A source that cannot be turned into a document (unreadable, empty, unknown format)."""
+
+
+class UnsupportedFormat(DocumentError):
+    """Bytes of a known kind that no reader handles yet (OFD, archives…); ``kind`` names it."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(f"unsupported format: {kind}: {reason}")
+        self.kind = kind

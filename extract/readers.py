@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .document import Document, DocumentError
+from .document import Document, DocumentError, UnsupportedFormat
 from .sniff import UNSUPPORTED_REASON, sniff_bytes
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -55,7 +55,7 @@ def read_bytes(data: bytes, source: str = "", declared_charset: str | None = Non
 
         return parse_image(data, source=source)
     reason = UNSUPPORTED_REASON.get(kind, "unknown format")
-    raise DocumentError(f"unsupported format: {kind}: {reason}")
+    raise UnsupportedFormat(kind, reason)
 
 
 def read_path(path: str | Path) -> Document:

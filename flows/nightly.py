@@ -39,6 +39,7 @@ class Extracted:
     doc: ReportDocument
     result: ExtractResult | None
     error: str | None = None
+    unsupported: str | None = None  # the format kind no reader handles yet
 
 
 @dataclass(slots=True)
@@ -84,7 +85,7 @@ def crawl_host(
 
 @task(name="extract-report", cache_policy=NO_CACHE)
 def extract_report(doc: ReportDocument) -> Extracted:
-    from nianbao.extract.document import DocumentError
+    from nianbao.extract.document import DocumentError, UnsupportedFormat
     from nianbao.extract.readers import read_bytes
     from nianbao.transform.report import extract_document
 
@@ -94,6 +95,8 @@ def extract_report(doc: ReportDocument) -> Extracted:
         return Extracted(doc, None, f"snapshot missing: {e}")
     try:
         document = read_bytes(data, source=doc.url, declared_charset=doc.charset)
+    except UnsupportedFormat as e:
+        return Extracted(doc, None, str(e), unsupported=e.kind)
     except DocumentError as e:
         return Extracted(doc, None, str(e))
     except Exception as e:  # a reader bug must not stop the night either
@@ -148,20 +151,20 @@ def _night(run_id: str, started: datetime, s: PortalSummary) -> PortalNight:
     )
 
 
-def _describe(problems: list[str], unsupported: dict[str, int], n_unsupported: int) -> str:
+def _describe(
+    problems: list[tuple[str, str]], unsupported: dict[str, int], n_unsupported: int
+) -> str:
     """One readable line: problems grouped by message, each with a count and one example."""
     parts: list[str] = []
     if unsupported:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(unsupported.items()))
         parts.append(f"{n_unsupported} documents in formats not read yet ({kinds})")
     groups: dict[str, list[str]] = {}
-    for p in problems:
-        url, sep, msg = p.partition(": ")
-        key = msg if sep and url.startswith("http") else p
-        groups.setdefault(key, []).append(url if sep else "")
-    for msg, urls in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+    for url, message in problems:
+        groups.setdefault(message, []).append(url)
+    for message, urls in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         example = f" (e.g. {urls[0]})" if urls[0] else ""
-        parts.append(f"{len(urls)}× {msg}{example}")
+        parts.append(f"{len(urls)}× {message}{example}")
     return "; ".join(parts)
 
 
@@ -216,18 +219,17 @@ def nightly(
     # 3. load the reports that yielded facts.
     inputs: list[ReportInput] = []
     per_portal: dict[str, dict[str, int]] = {}
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []  # (document URL or "", what went wrong)
     unsupported: dict[str, int] = {}
     for ex in extracted:
         counts = per_portal.setdefault(ex.doc.portal_id, {"extracted": 0, "flagged": 0})
         if ex.result is None:
-            if ex.error and ex.error.startswith("unsupported format"):
-                kind = ex.error.split(":", 1)[1].split("(")[0].strip()
-                unsupported[kind] = unsupported.get(kind, 0) + 1
+            if ex.unsupported:
+                unsupported[ex.unsupported] = unsupported.get(ex.unsupported, 0) + 1
                 run.unsupported += 1
                 continue
             run.failed += 1
-            problems.append(f"{ex.doc.url}: {ex.error}")
+            problems.append((ex.doc.url, ex.error or "unknown error"))
             continue
         if not ex.result.facts:
             continue  # pages without tables (notices, 详见附件 pages, unsupported attachments)
@@ -256,7 +258,7 @@ def nightly(
             run.facts_loaded = stats.facts_written
         except Exception as e:
             load_failed = True
-            problems.append(f"warehouse load failed: {type(e).__name__}: {e}")
+            problems.append(("", f"warehouse load failed: {type(e).__name__}: {e}"))
 
     # 4. health per portal against its own history, and the run summary.
     history = runlog.portal_history(data_path)
