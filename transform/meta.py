@@ -10,6 +10,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from nianbao.extract.dates import iso_date
 from nianbao.extract.document import Document
 
 from .labels import heading_number
@@ -29,7 +30,6 @@ _INTRO_AGENCY = [
         r"^(?:\d{4}年(?:度)?|今年|本年度)[，,](?P<a>[^，,。；]{3,40}?)(?:深入|认真|坚持|以|按照|全面|紧紧|严格|始终|围绕|高度|进一步|持续|积极|在)"
     ),
 ]
-_DATE = re.compile(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _KEYS = {
     "索引号": "index_no",
     "发布机构": "agency",
@@ -53,18 +53,6 @@ _AGENCY_BAD = ("我", "本", "政府信息公开条例", "国务院")
 def _clean(s: str) -> str:
     s = unicodedata.normalize("NFKC", s)
     return re.sub(r"\s+", "", s).strip(":：|")
-
-
-def iso_date(s: str | None) -> str | None:
-    if not s:
-        return None
-    m = _DATE.search(unicodedata.normalize("NFKC", s))
-    if not m:
-        return None
-    y, mo, d = (int(g) for g in m.groups())
-    if not (1 <= mo <= 12 and 1 <= d <= 31):
-        return None
-    return f"{y:04d}-{mo:02d}-{d:02d}"
 
 
 def info_box(doc: Document) -> dict[str, str]:

@@ -17,6 +17,9 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import lxml.html
 
+from ..dates import DATE_PATTERN as _DATE
+from ..dates import iso_date
+
 # --------------------------------------------------------------------------- types
 
 
@@ -178,7 +181,6 @@ def looks_like_column_title(title: str) -> bool:
 
 # --------------------------------------------------------------------------- links
 
-_DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 ATTACHMENT_EXTS = frozenset(
     "pdf doc docx wps xls xlsx et ofd rtf zip rar 7z jpg jpeg png gif bmp tif tiff".split()
 )
@@ -189,15 +191,8 @@ _DOWNLOAD_PATH = re.compile(
 
 
 def norm_date(text: str | None) -> str | None:
-    if not text:
-        return None
-    m = _DATE.search(text)
-    if not m:
-        return None
-    y, mo, d = (int(x) for x in m.groups())
-    if not (1 <= mo <= 12 and 1 <= d <= 31):
-        return None
-    return f"{y:04d}-{mo:02d}-{d:02d}"
+    """A list entry's date as ISO (the shared reader in extract/dates.py)."""
+    return iso_date(text)
 
 
 def file_ext(url: str) -> str | None:
