@@ -126,11 +126,13 @@ class DocumentsLog:
         self._rows = []
 
 
-def write_parquet_atomic(table: pa.Table, dest: Path) -> None:
+def write_parquet_atomic(table: pa.Table, dest: Path, **write_options: object) -> None:
+    """Write ``dest`` whole or not at all: a ``.tmp-`` file, fsynced, then renamed into place.
+    ``write_options`` go to ``pyarrow.parquet.write_table`` (compression, row groups…)."""
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-", suffix=".parquet")
     os.close(fd)
     try:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, **write_options)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, dest)

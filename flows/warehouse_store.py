@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from nianbao.extract.documents_log import write_parquet_atomic
 
 FAULT_ENV = "NIANBAO_WAREHOUSE_FAULT"
 MANIFEST_DIR = "_manifests"
@@ -165,16 +166,13 @@ class Store:
         rel = self.new_part_path(table, year, generation)
         final = self.root / rel
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_name(TMP_PREFIX + final.name)
-        pq.write_table(
+        write_parquet_atomic(
             data,
-            tmp,
+            final,
             compression=COMPRESSION,
             row_group_size=ROW_GROUP_SIZE,
             write_statistics=True,
         )
-        _fsync_path(tmp)
-        os.replace(tmp, final)
         return PartFile(rel, year, data.num_rows, tuple(data.column_names))
 
     def adopt_part(
