@@ -67,6 +67,18 @@ class DocumentError(Exception):
     """A source that cannot be turned into a document (unreadable, empty, unknown format)."""
 
 
+class LimitExceeded(DocumentError):
+    """Input over one of the readers' limits (pages, cells, pixels, inflated bytes…).
+
+    ``limit`` names which (``pages``, ``cells``, ``pixels``, ``inflated``, ``size``…), so the
+    run summary can count refusals by limit without re-reading messages.
+    """
+
+    def __init__(self, limit: str, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 class UnsupportedFormat(DocumentError):
     """Bytes of a known kind that no reader handles yet (OFD, archives…); ``kind`` names it."""
 

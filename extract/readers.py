@@ -6,9 +6,11 @@ Every reader is imported lazily so that a missing optional dependency breaks onl
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
-from .document import Document, DocumentError, UnsupportedFormat
+from .document import Document, DocumentError, LimitExceeded, UnsupportedFormat
 from .sniff import UNSUPPORTED_REASON, sniff_bytes
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -24,7 +26,7 @@ def read_bytes(data: bytes, source: str = "", declared_charset: str | None = Non
     if not data or not data.strip():
         raise DocumentError("empty input")
     if len(data) > MAX_BYTES:
-        raise DocumentError(f"input too large: {len(data)} bytes > {MAX_BYTES}")
+        raise LimitExceeded("size", f"input too large: {len(data)} bytes > {MAX_BYTES}")
     kind = sniff_bytes(data).kind
     if kind == "html":
         from .html import parse_html
@@ -58,10 +60,43 @@ def read_bytes(data: bytes, source: str = "", declared_charset: str | None = Non
     raise UnsupportedFormat(kind, reason)
 
 
-def read_path(path: str | Path) -> Document:
+def read_file(path: str | Path) -> bytes:
+    """The bytes of a local report file: a regular file of at most MAX_BYTES, else refused.
+
+    Checked by ``stat`` before anything is read, so a FIFO, a device (a link to /dev/zero), a
+    directory or an oversized file is refused at once instead of blocking or filling memory.
+    """
     p = Path(path)
     try:
-        data = p.read_bytes()
+        st = os.stat(p)
     except OSError as e:
         raise DocumentError(f"cannot read {p}: {e.strerror or e}") from e
-    return read_bytes(data, source=str(p))
+    if not stat.S_ISREG(st.st_mode):
+        raise DocumentError(f"not a regular file: {p} ({_file_type(st.st_mode)})")
+    if st.st_size > MAX_BYTES:
+        raise LimitExceeded("size", f"input too large: {st.st_size} bytes > {MAX_BYTES}")
+    try:
+        with open(p, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise DocumentError(f"cannot read {p}: {e.strerror or e}") from e
+    if len(data) > MAX_BYTES:  # grew since the stat
+        raise LimitExceeded("size", f"input too large: > {MAX_BYTES} bytes")
+    return data
+
+
+def _file_type(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_path(path: str | Path) -> Document:
+    return read_bytes(read_file(path), source=str(path))
