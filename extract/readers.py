@@ -14,6 +14,13 @@ from .document import Document, DocumentError, LimitExceeded, UnsupportedFormat
 from .sniff import UNSUPPORTED_REASON, sniff_bytes
 
 MAX_BYTES = 50 * 1024 * 1024
+# File names a directory walk picks up (a named file is always read: the kind comes from the
+# bytes).  One suffix per kind in sniff.READABLE, plus OFD so that it is refused with a reason.
+REPORT_SUFFIXES = frozenset(
+    {".txt", ".htm", ".html", ".shtml", ".xhtml", ".jsp", ".pdf", ".doc", ".docx", ".wps"}
+    | {".rtf", ".xlsx", ".xls", ".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp"}
+    | {".webp", ".ofd"}
+)
 
 
 def sniff(data: bytes) -> str:

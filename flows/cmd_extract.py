@@ -5,24 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from nianbao.extract.document import DocumentError
-from nianbao.extract.readers import read_path
-from nianbao.transform.report import extract_document
 from nianbao.transform.result import ExtractResult
-
-
-def extract_file(path: str | Path) -> ExtractResult:
-    """Extract one file; unreadable input becomes an ExtractResult with an error, never raises."""
-    try:
-        doc = read_path(path)
-    except DocumentError as e:
-        return ExtractResult(source=str(path), format=None, errors=[str(e)])
-    try:
-        return extract_document(doc)
-    except Exception as e:  # a parser bug must not stop the other inputs
-        return ExtractResult(source=str(path), format=None, errors=[f"extraction failed: {e!r}"])
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,9 +54,14 @@ def _print_summary(result: ExtractResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Extract every path in worker processes; print results in the order given."""
+    from .extraction import extract_all, job_for_path
+
+    outcomes = {o.job.path: o for o in extract_all(map(job_for_path, args.paths))}
     failures = 0
     for path in args.paths:
-        result = extract_file(path)
+        outcome = outcomes[str(path)]
+        result = outcome.as_result()
         if not result.facts and result.errors:
             failures += 1
         if args.json:

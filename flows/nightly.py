@@ -19,12 +19,12 @@ from nianbao.extract.crawler import CrawlConfig, Crawler, PortalCrawl, PortalSum
 from nianbao.extract.documents_log import ReportDocument, current_documents
 from nianbao.extract.http import HttpConfig
 from nianbao.extract.registry import Portal, load_registry
-from nianbao.transform.result import ExtractResult
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from . import runlog
+from .extraction import Job, Limits, Outcome, extract_all
 from .health import UNHEALTHY, PortalNight, assess
 from .paths import data_dir as resolve_data_dir
 from .warehouse_build import ReportInput, report_id_for
@@ -32,14 +32,6 @@ from .warehouse_build import ReportInput, report_id_for
 Progress = Callable[..., None]
 # Set by the CLI for progress bars; not a flow parameter (deployments need JSON parameters).
 PROGRESS: Progress | None = None
-
-
-@dataclass(slots=True)
-class Extracted:
-    doc: ReportDocument
-    result: ExtractResult | None
-    error: str | None = None
-    unsupported: str | None = None  # the format kind no reader handles yet
 
 
 @dataclass(slots=True)
@@ -83,28 +75,27 @@ def crawl_host(
         crawler.progress("portal_done", portal_id=portal.portal_id, summary=s)
 
 
-@task(name="extract-report", cache_policy=NO_CACHE)
-def extract_report(doc: ReportDocument) -> Extracted:
-    from nianbao.extract.document import DocumentError, UnsupportedFormat
-    from nianbao.extract.readers import read_bytes
-    from nianbao.transform.report import extract_document
+@task(name="extract-reports", cache_policy=NO_CACHE)
+def extract_reports(
+    docs: list[ReportDocument], limits: Limits, progress: Progress | None
+) -> list[tuple[ReportDocument, Outcome]]:
+    """Every document through the one extraction entry, each in a worker process with limits."""
+    by_path: dict[str, list[ReportDocument]] = {}
+    for d in docs:
+        by_path.setdefault(str(d.path), []).append(d)
+    jobs = [Job(path=str(d.path), source=d.url, charset=d.charset) for d in docs]
+    out: list[tuple[ReportDocument, Outcome]] = []
+    for outcome in extract_all(jobs, limits):
+        out.append((_owner(by_path, outcome.job), outcome))
+        if progress:
+            progress("extract_advance")
+    return out
 
-    try:
-        data = doc.path.read_bytes()
-    except OSError as e:
-        return Extracted(doc, None, f"snapshot missing: {e}")
-    try:
-        document = read_bytes(data, source=doc.url, declared_charset=doc.charset)
-    except UnsupportedFormat as e:
-        return Extracted(doc, None, str(e), unsupported=e.kind)
-    except DocumentError as e:
-        return Extracted(doc, None, str(e))
-    except Exception as e:  # a reader bug must not stop the night either
-        return Extracted(doc, None, f"reading failed: {type(e).__name__}: {e}")
-    try:
-        return Extracted(doc, extract_document(document))
-    except Exception as e:  # a transform bug must not stop the night
-        return Extracted(doc, None, f"extraction failed: {type(e).__name__}: {e}")
+
+def _owner(by_path: dict[str, list[ReportDocument]], job: Job) -> ReportDocument:
+    """The document a job was made for (two URLs may share one snapshot file)."""
+    docs = by_path[job.path]
+    return next((d for d in docs if d.url == job.source), docs[0])
 
 
 @task(name="load-warehouse", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -132,6 +123,82 @@ def _loaded_keys(data: Path) -> set[tuple[str, str, str]]:
     finally:
         con.close()
     return {(r[0], r[1], r[2]) for r in rows}
+
+
+def _select(data: Path) -> list[ReportDocument]:
+    """Report snapshots to extract: neither loaded nor settled with this parser version."""
+    from nianbao.transform.result import PARSER_VERSION
+
+    loaded = _loaded_keys(data)
+    settled = runlog.settled_extractions(data)
+    return [
+        d
+        for d in current_documents(data)
+        if (report_id_for(d.url, d.sha256), d.sha256, PARSER_VERSION) not in loaded
+        and (d.url, d.sha256, PARSER_VERSION) not in settled
+    ]
+
+
+def _extraction_row(run_id: str, doc: ReportDocument, outcome: Outcome) -> dict:
+    from nianbao.transform.result import PARSER_VERSION
+
+    result = outcome.result
+    return {
+        "run_id": run_id,
+        "url": doc.url,
+        "portal_id": doc.portal_id,
+        "sha256": doc.sha256,
+        "parser_version": result.parser_version if result else PARSER_VERSION,
+        "extracted_at": datetime.now(UTC),
+        "outcome": outcome.reason or "report",
+        "error": outcome.error,
+        "n_facts": len(result.facts) if result else 0,
+    }
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Counts extraction outcomes into the run summary and makes the warehouse inputs."""
+
+    run: runlog.RunSummary
+    portals: dict[str, Portal]
+    per_portal: dict[str, dict[str, int]] = field(default_factory=dict)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (URL or "", what happened)
+    unsupported: dict[str, int] = field(default_factory=dict)
+
+    def add(self, doc: ReportDocument, outcome: Outcome) -> ReportInput | None:
+        counts = self.per_portal.setdefault(doc.portal_id, {"extracted": 0, "flagged": 0})
+        reason = outcome.reason or ""
+        if reason.startswith("unsupported:"):
+            kind = reason.split(":", 1)[1]
+            self.unsupported[kind] = self.unsupported.get(kind, 0) + 1
+            self.run.unsupported += 1
+            return None
+        if reason == "not_a_report":  # notices, 详见附件 pages: explained in `extractions`
+            return None
+        if reason:
+            self.run.failed += 1
+            detail = reason if reason.startswith("limit:") else outcome.describe()
+            self.problems.append((doc.url, detail))
+            return None
+        result = outcome.result
+        assert result is not None
+        counts["extracted"] += 1
+        self.run.extracted += 1
+        if result.failed_checks or result.errors:
+            counts["flagged"] += 1
+            self.run.flagged += 1
+        portal = self.portals.get(doc.portal_id)
+        return ReportInput(
+            result=result,
+            sha256=doc.sha256,
+            source_url=doc.url,
+            fetched_at=doc.fetched_at,
+            level=portal.level if portal else None,
+            region_code=portal.region_code if portal else None,
+            portal_id=doc.portal_id,
+            agency=None if result.meta.agency else (portal.agency if portal else None),
+        )
 
 
 def _night(run_id: str, started: datetime, s: PortalSummary) -> PortalNight:
@@ -198,59 +265,17 @@ def nightly(
             f.wait()
     crawl_summary = crawler.finish()
 
-    # 2. extract every report snapshot not yet loaded with this parser version.
-    from nianbao.transform.result import PARSER_VERSION
-
-    loaded = _loaded_keys(data_path)
-    by_portal = {p.portal_id: p for p in portals}
-    todo = [
-        d
-        for d in current_documents(data_path)
-        if (report_id_for(d.url, d.sha256), d.sha256, PARSER_VERSION) not in loaded
-    ]
+    # 2. extract every report snapshot not yet loaded (or settled) with this parser version.
+    todo = _select(data_path)
     if progress:
         progress("extract_start", total=len(todo))
-    extracted: list[Extracted] = []
-    for fut in [extract_report.submit(d) for d in todo]:
-        extracted.append(fut.result())
-        if progress:
-            progress("extract_advance")
+    extracted = extract_reports(todo, Limits(), progress)
+    runlog.write_extractions(data_path, [_extraction_row(run.run_id, d, o) for d, o in extracted])
 
     # 3. load the reports that yielded facts.
-    inputs: list[ReportInput] = []
-    per_portal: dict[str, dict[str, int]] = {}
-    problems: list[tuple[str, str]] = []  # (document URL or "", what went wrong)
-    unsupported: dict[str, int] = {}
-    for ex in extracted:
-        counts = per_portal.setdefault(ex.doc.portal_id, {"extracted": 0, "flagged": 0})
-        if ex.result is None:
-            if ex.unsupported:
-                unsupported[ex.unsupported] = unsupported.get(ex.unsupported, 0) + 1
-                run.unsupported += 1
-                continue
-            run.failed += 1
-            problems.append((ex.doc.url, ex.error or "unknown error"))
-            continue
-        if not ex.result.facts:
-            continue  # pages without tables (notices, 详见附件 pages, unsupported attachments)
-        portal = by_portal.get(ex.doc.portal_id)
-        counts["extracted"] += 1
-        run.extracted += 1
-        if ex.result.failed_checks or ex.result.errors:
-            counts["flagged"] += 1
-            run.flagged += 1
-        inputs.append(
-            ReportInput(
-                result=ex.result,
-                sha256=ex.doc.sha256,
-                source_url=ex.doc.url,
-                fetched_at=ex.doc.fetched_at,
-                level=portal.level if portal else None,
-                region_code=portal.region_code if portal else None,
-                portal_id=ex.doc.portal_id,
-                agency=None if ex.result.meta.agency else (portal.agency if portal else None),
-            )
-        )
+    tally = _Tally(run, {p.portal_id: p for p in portals})
+    inputs = [i for d, o in extracted if (i := tally.add(d, o)) is not None]
+    per_portal, problems, unsupported = tally.per_portal, tally.problems, tally.unsupported
     load_failed = False
     if inputs:
         try:

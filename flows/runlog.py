@@ -1,4 +1,5 @@
-"""The `runs` and `portal_runs` logs: one row per nightly run, one per portal per run.
+"""The `runs`, `portal_runs` and `extractions` logs: one row per nightly run, one per portal
+per run, one per document extraction tried.
 
 Append-only Parquet parts under ``<data>/warehouse/runs/`` and ``<data>/warehouse/portal_runs/``,
 each written atomically (temp file + rename), so a killed run leaves whole rows or nothing.
@@ -61,6 +62,26 @@ PORTAL_RUNS_SCHEMA = pa.schema(
     ]
 )
 
+# One row per document the nightly flow tried to extract: what became of it.  A document that
+# is not a report, or was refused by a limit, stays out of `reports` and is explained here.
+EXTRACTIONS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("url", pa.string()),
+        ("portal_id", pa.string()),
+        ("sha256", pa.string()),
+        ("parser_version", pa.string()),
+        ("extracted_at", pa.timestamp("us", tz="UTC")),
+        ("outcome", pa.string()),  # report | the refusal reason (limit:time, not_a_report…)
+        ("error", pa.string()),
+        ("n_facts", pa.int32()),
+    ]
+)
+# Refusals that may pass on another night (a busy machine, a killed worker): tried again up to
+# this many times in all; every other outcome is final for its snapshot and parser version.
+RETRY_REASONS = frozenset({"limit:time", "limit:memory", "crashed"})
+MAX_TRIES = 3
+
 
 @dataclass(slots=True)
 class RunSummary:
@@ -109,6 +130,28 @@ def write_portal_runs(data: Path, rows: list[dict]) -> Path | None:
     dest = _dest(data, "portal_runs")
     write_parquet_atomic(pa.Table.from_pylist(rows, schema=PORTAL_RUNS_SCHEMA), dest)
     return dest
+
+
+def write_extractions(data: Path, rows: list[dict]) -> Path | None:
+    if not rows:
+        return None
+    dest = _dest(data, "extractions")
+    write_parquet_atomic(pa.Table.from_pylist(rows, schema=EXTRACTIONS_SCHEMA), dest)
+    return dest
+
+
+def settled_extractions(data: Path) -> set[tuple[str, str, str]]:
+    """(url, sha256, parser_version) not to extract again: a final outcome, or tries used up."""
+    tries: dict[tuple[str, str, str], int] = {}
+    settled: set[tuple[str, str, str]] = set()
+    for r in _read(data, "extractions", EXTRACTIONS_SCHEMA).to_pylist():
+        if r["outcome"] == "report":  # loaded or not, the warehouse says (a load can fail)
+            continue
+        key = (r["url"], r["sha256"], r["parser_version"])
+        tries[key] = tries.get(key, 0) + 1
+        if r["outcome"] not in RETRY_REASONS or tries[key] >= MAX_TRIES:
+            settled.add(key)
+    return settled
 
 
 def _read(data: Path, table: str, schema: pa.Schema) -> pa.Table:

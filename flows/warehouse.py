@@ -14,7 +14,6 @@ leaves the previous complete state readable, never a partial report or a duplica
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,17 +21,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from nianbao.extract.readers import REPORT_SUFFIXES
 
 from .paths import data_dir, warehouse_dir
 from .warehouse_build import Batch, Chunk, ReportInput, canonical_url, report_id_for
 from .warehouse_store import COMPRESSION, ROW_GROUP_SIZE, Manifest, PartFile, Store, fault
 from .warehouse_views import MANAGED_SCHEMAS, apply_views, connect, render
+
+if TYPE_CHECKING:
+    from . import extraction
 
 __all__ = [
     "EXPORT_VIEWS",
@@ -316,12 +320,6 @@ class IngestResult:
     failed: list[tuple[Path, str]] = field(default_factory=list)
 
 
-# Files a directory walk picks up (named files are always read: the readers sniff content).
-REPORT_SUFFIXES = frozenset(
-    {".txt", ".htm", ".html", ".shtml", ".xhtml", ".jsp", ".pdf", ".doc", ".docx", ".wps", ".ofd"}
-)
-
-
 def _expand(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
@@ -348,16 +346,16 @@ def ingest(
     region_code: str | None = None,
     source_url: str | None = None,
     force: bool = False,
+    limits: extraction.Limits | None = None,
 ) -> IngestResult:
     """Read, extract and load local files (directories are walked).
 
-    A local file's report id comes from its content hash unless ``source_url`` (one file
-    only) says where it was published.  Unreadable files are listed in ``failed``; the others
-    are loaded.
+    Each file is read in a worker process under ``limits``.  A local file's report id comes
+    from its content hash unless ``source_url`` (one file only) says where it was published.
+    Files that are not reports (unreadable, refused by a limit, no report tables) are listed
+    in ``failed`` with their reason; the others are loaded.
     """
-    from nianbao.extract.document import DocumentError
-    from nianbao.extract.readers import read_bytes
-    from nianbao.transform.report import extract_document
+    from .extraction import extract_all, job_for_path
 
     files = _expand(paths)
     if source_url and len(files) != 1:
@@ -365,22 +363,16 @@ def ingest(
     result = IngestResult(None)
 
     def inputs() -> Iterator[ReportInput]:
-        for path in files:
-            try:
-                raw = path.read_bytes()
-                doc = read_bytes(raw, source=str(path))
-            except (OSError, DocumentError) as e:
-                result.failed.append((path, str(e)))
-                continue
-            try:
-                extracted = extract_document(doc)
-            except Exception as e:  # a parser bug must not stop the other files
-                result.failed.append((path, f"extraction failed: {e!r}"))
+        for outcome in extract_all(map(job_for_path, files), limits):
+            path = Path(outcome.job.path)
+            if not outcome.ok:
+                result.failed.append((path, outcome.describe()))
                 continue
             result.loaded.append(path)
+            assert outcome.result is not None and outcome.sha256 is not None
             yield ReportInput(
-                extracted,
-                sha256=hashlib.sha256(raw).hexdigest(),
+                outcome.result,
+                sha256=outcome.sha256,
                 source_url=source_url,
                 level=level,
                 region_code=region_code,
