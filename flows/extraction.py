@@ -171,9 +171,25 @@ def _init_worker(memory_bytes: int) -> None:
 # --------------------------------------------------------------------------- in the parent
 
 
+# Imported once by the fork server, so a new worker starts with them in memory (copy-on-write)
+# instead of importing them again after every recycle.  Not the OCR engine: building it starts
+# thread pools, and a process with threads must not fork.
+PRELOAD = [
+    __name__,
+    "nianbao.extract.html",
+    "nianbao.extract.textdump",
+    "nianbao.extract.pdf",
+    "nianbao.extract.office",
+    "pdfplumber",
+    "pypdfium2",
+    "docx",
+    "openpyxl",
+]
+
+
 def _context() -> multiprocessing.context.BaseContext:
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
+    ctx.set_forkserver_preload(PRELOAD)
     return ctx
 
 
