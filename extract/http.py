@@ -12,7 +12,8 @@ goes through :class:`HttpClient`, which
 * retries connection errors, truncated bodies, 429 and 5xx with exponential backoff and jitter
   (a urllib3 ``Retry`` is the policy), honouring ``Retry-After`` and never retrying sooner than
   the host delay;
-* bounds time (connect/read/total) and body size, decodes text via :mod:`.charset`;
+* bounds time and body size (see :class:`HttpConfig` for the time limits and their bound),
+  decodes text via :mod:`.charset`;
 * sends conditional requests (ETag / Last-Modified) when told what was seen before;
 * recognises anti-bot challenge pages and reports them as ``blocked``.
 
@@ -23,19 +24,25 @@ whose ``outcome`` says what happened.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from protego import Protego
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError
+from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
 from . import charset
@@ -71,12 +78,31 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 
 @dataclass(slots=True)
 class HttpConfig:
-    """Knobs of the client; defaults are for real portals, tests shrink the times."""
+    """Knobs of the client; defaults are for real portals, tests shrink the times.
+
+    Time limits, and why a request cannot hang a host group:
+
+    * ``connect_timeout`` bounds the TCP connect (and each read of a TLS handshake),
+      ``read_timeout`` every single read, so also the wait for the first byte of the response.
+    * ``total_timeout`` bounds one attempt from sending the request to the last body byte.  A
+      server that trickles a byte every few seconds never trips the read timeout, so a watchdog
+      thread shuts the attempt's socket down at this deadline and the blocked read returns.  An
+      attempt cut this way is recorded as a timeout (outcome ``failed``, error ``timeout (…)``)
+      and is not retried: the server would only trickle again.
+    * ``fetch_timeout`` bounds one :meth:`HttpClient.fetch` as a whole (host-delay waits,
+      retries with their backoff, redirect hops): no retry or hop starts when it would begin
+      after the budget, and a running attempt is cut at the budget like at ``total_timeout``.
+      So retries never multiply ``total_timeout``: with the defaults a fetch returns within
+      300 s (not (1 + retries) x 120 s), plus, once per origin and run, the robots.txt fetch
+      (itself a fetch under the same bounds) and name resolution (the system resolver's own
+      timeouts).
+    """
 
     delay: float = 1.0  # minimum seconds between two requests to one host
     connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    total_timeout: float = 120.0  # whole transfer, against trickling servers
+    read_timeout: float = 30.0  # per read, including the wait for the first byte
+    total_timeout: float = 120.0  # one attempt, against trickling servers (watchdog-enforced)
+    fetch_timeout: float = 300.0  # one fetch: all attempts, backoff and redirect hops
     retries: int = 3  # extra attempts after the first
     backoff_factor: float = 1.0  # waits factor * 2**(n-1) seconds before retry n ...
     backoff_jitter: float = 0.5  # ... plus up to this much random jitter
@@ -387,6 +413,159 @@ class _Robots:
     error: str | None = None  # robots.txt could not be read: fetch nothing from the origin
 
 
+# --------------------------------------------------------------------------- deadlines
+
+# The attempt the calling thread is running: its connection hands it the socket to watch.
+_current = threading.local()
+
+
+class _Attempt:
+    """One attempt's deadline and the sockets it reads from, so that the watchdog can cut them.
+
+    Socket timeouts bound each read, not their sum; only cutting the socket from outside stops a
+    server that trickles a byte just before every read timeout.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.expired = False
+        self._socks: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        """Take the socket a response is about to be read from; cut it at once if already late."""
+        if sock is None:
+            return
+        with self._lock:
+            self._socks.append(sock)
+            late = self.expired
+        if late:
+            _cut(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            socks = list(self._socks)
+        for sock in socks:
+            _cut(sock)
+
+    @property
+    def overran(self) -> bool:
+        return self.expired or time.monotonic() >= self.deadline
+
+
+def _cut(sock: socket.socket) -> None:
+    """Make a read blocked on ``sock`` in another thread return now.
+
+    ``shutdown`` wakes a blocked ``recv`` (``close`` does not, reliably); the plain socket
+    method is used so that a TLS socket does not drop its SSL object under the reading thread.
+    """
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed: nothing can be blocked on it
+
+
+def _watch(sock: socket.socket | None) -> None:
+    attempt = getattr(_current, "attempt", None)
+    if attempt is not None:
+        attempt.watch(sock)
+
+
+class _Watchdog:
+    """One thread per client cutting attempts at their deadlines (not a timer per request).
+
+    It sleeps until the nearest deadline and is woken only by an attempt due sooner, so that
+    thousands of quick requests cost it nothing; it ends by itself once it wakes with nothing
+    armed (at the latest ``total_timeout`` after the last request, at once on ``wake``).
+    """
+
+    def __init__(self) -> None:
+        self._armed: set[_Attempt] = set()
+        self._cond = threading.Condition()
+        self._running = False
+        self._wake_at = math.inf
+
+    def arm(self, attempt: _Attempt) -> None:
+        with self._cond:
+            self._armed.add(attempt)
+            if not self._running:
+                self._running = True
+                threading.Thread(
+                    target=self._run, name="nianbao-http-watchdog", daemon=True
+                ).start()
+            elif attempt.deadline < self._wake_at:
+                self._cond.notify()
+
+    def disarm(self, attempt: _Attempt) -> None:
+        with self._cond:
+            self._armed.discard(attempt)
+
+    def wake(self) -> None:
+        """Let the thread look again now (it leaves if nothing is armed): on client close."""
+        with self._cond:
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while self._armed:
+                now = time.monotonic()
+                self._wake_at = min(a.deadline for a in self._armed)
+                if self._wake_at > now:
+                    self._cond.wait(self._wake_at - now)
+                    continue
+                for attempt in [a for a in self._armed if a.deadline <= now]:
+                    self._armed.discard(attempt)
+                    attempt.expire()
+            self._running, self._wake_at = False, math.inf
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    """A connection that hands its socket to the running attempt before reading the response
+    (here and not at connect, because kept-alive connections are reused without connecting)."""
+
+    def getresponse(self) -> HTTPResponse:
+        _watch(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    """The TLS twin of :class:`_WatchedHTTPConnection`."""
+
+    def getresponse(self) -> HTTPResponse:
+        _watch(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter whose connections let the watchdog cut them."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
+
+
+@dataclass(slots=True)
+class _Sent:
+    """What one attempt got: a response and its body, or the error that ended it."""
+
+    response: requests.Response | None = None
+    body: bytes = b""
+    error: Exception | None = None
+    overrun: str | None = None  # why the attempt was cut at its deadline, if it was
+
+
 # --------------------------------------------------------------------------- the client
 
 
@@ -401,6 +580,7 @@ class HttpClient:
         self._sessions: dict[str, requests.Session] = {}
         self._robots: dict[str, _Robots] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
+        self._watchdog = _Watchdog()
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -424,7 +604,7 @@ class HttpClient:
             if session is None:
                 session = requests.Session()
                 session.trust_env = False  # no proxies or netrc from the environment
-                adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=2)
+                adapter = _WatchedAdapter(max_retries=0, pool_connections=1, pool_maxsize=2)
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 session.headers.update(
@@ -442,6 +622,7 @@ class HttpClient:
             for s in self._sessions.values():
                 s.close()
             self._sessions.clear()
+        self._watchdog.wake()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -543,7 +724,10 @@ class HttpClient:
         result = FetchResult(url=url, method=method, final_url=url)
         current, seen = url, {url.split("#")[0]}
         cookie_bounce = False
+        deadline: float | None = None  # the fetch budget, from the first request on
         for _hop in range(self.config.max_redirects + 1):
+            if deadline is not None and time.monotonic() >= deadline:
+                return self._done(result, FAILED, self._budget_spent(), started)
             reason = self.allow.check(current) if self.allow is not None else None
             if reason:
                 return self._done(result, REFUSED, reason, started)
@@ -552,7 +736,9 @@ class HttpClient:
                 if reason:
                     outcome = DISALLOWED if reason.startswith("disallowed") else FAILED
                     return self._done(result, outcome, reason, started)
-            hop = self._attempts(current, method, data, json, headers, max_bytes, result)
+            if deadline is None:
+                deadline = time.monotonic() + self.config.fetch_timeout
+            hop = self._attempts(current, method, data, json, headers, max_bytes, result, deadline)
             if hop is None:  # result already completed (error or final response)
                 result.final_url = current
                 result.elapsed = time.monotonic() - started
@@ -597,8 +783,10 @@ class HttpClient:
         headers: dict[str, str] | None,
         max_bytes: int | None,
         result: FetchResult,
+        deadline: float,
     ) -> str | None:
-        """Try one URL with retries; fill ``result``; return a redirect target or None."""
+        """Try one URL with retries until ``deadline``; fill ``result``; return a redirect
+        target or None."""
         policy = self._policy()
         gate = self.gate(url)
         session = self._session(url)
@@ -606,41 +794,24 @@ class HttpClient:
         target_url = url
         while True:
             result.attempts += 1
-            error: Exception | None = None
-            response: requests.Response | None = None
-            body = b""
             with gate:
-                try:
-                    response = session.request(
-                        method,
-                        target_url,
-                        data=data,
-                        json=json,
-                        headers=headers,
-                        allow_redirects=False,
-                        stream=True,
-                        timeout=(self.config.connect_timeout, self.config.read_timeout),
-                        verify=self.config.verify_tls,
-                    )
-                    body = self._read_body(response, limit)
-                except _TooLarge as e:
-                    result.status = response.status_code if response is not None else None
-                    result.outcome, result.error = FAILED, str(e)
-                    result.headers = response.headers if response is not None else result.headers
-                    _close(response)
-                    return None
-                except requests.exceptions.SSLError as e:
-                    _close(response)
-                    if self.config.tls_fallback_to_http and target_url.startswith("https://"):
-                        fallback = "http://" + target_url[len("https://") :]
-                        if self.allow is None or not self.allow.check(fallback):
-                            target_url = fallback  # retried below as plain http
-                            result.error = f"TLS error, fell back to http: {_short(e)}"
-                            continue
-                    error = e
-                except (requests.exceptions.RequestException, OSError) as e:
-                    _close(response)
-                    error = e
+                sent = self._send(session, method, target_url, data, json, headers, limit, deadline)
+            response, body, error = sent.response, sent.body, sent.error
+            if sent.overrun:  # never retried: a trickling server would only trickle again
+                result.status = response.status_code if response is not None else None
+                result.outcome, result.error, result.body = FAILED, sent.overrun, b""
+                return None
+            if isinstance(error, _TooLarge):
+                result.status = response.status_code if response is not None else None
+                result.outcome, result.error = FAILED, str(error)
+                result.headers = response.headers if response is not None else result.headers
+                return None
+            if isinstance(error, requests.exceptions.SSLError):
+                fallback = self._tls_fallback(target_url)
+                if fallback:
+                    target_url = fallback  # retried below as plain http
+                    result.error = f"TLS error, fell back to http: {_short(error)}"
+                    continue
             if error is not None:
                 try:
                     policy = policy.increment(method, target_url, error=error)
@@ -648,7 +819,12 @@ class HttpClient:
                     result.status, result.outcome = None, FAILED
                     result.error = _short(error)
                     return None
-                gate.defer(max(policy.get_backoff_time(), 0.0))
+                wait = max(policy.get_backoff_time(), 0.0)
+                if not self._retry_fits(gate, wait, deadline):
+                    result.status, result.outcome = None, FAILED
+                    result.error = f"{_short(error)}, {self._no_retry_left()}"
+                    return None
+                gate.defer(wait)
                 continue
             assert response is not None
             status = response.status_code
@@ -673,7 +849,12 @@ class HttpClient:
                     result.outcome, result.body = FAILED, b""
                     result.error = f"HTTP {status} after {result.attempts} attempts"
                     return None
-                gate.defer(wait if wait is not None else policy.get_backoff_time())
+                wait = wait if wait is not None else policy.get_backoff_time()
+                if not self._retry_fits(gate, wait, deadline):
+                    result.outcome, result.body = FAILED, b""
+                    result.error = f"HTTP {status}, {self._no_retry_left()}"
+                    return None
+                gate.defer(wait)
                 continue
             location = response.headers.get("Location")
             if 300 <= status < 400 and status != 304 and location:
@@ -691,11 +872,96 @@ class HttpClient:
                 result.outcome, result.error, result.body = FAILED, f"HTTP {status}", b""
             return None
 
+    def _send(
+        self,
+        session: requests.Session,
+        method: str,
+        url: str,
+        data: dict[str, str] | str | None,
+        json: object | None,
+        headers: dict[str, str] | None,
+        limit: int,
+        fetch_deadline: float,
+    ) -> _Sent:
+        """One attempt (inside the host gate), cut by the watchdog at the earlier of
+        ``total_timeout`` from now and the fetch budget; never raises for network trouble."""
+        now = time.monotonic()
+        deadline = min(now + self.config.total_timeout, fetch_deadline)
+        sent = _Sent()
+        if deadline <= now:  # the wait for the host used up the budget
+            sent.overrun = self._budget_spent()
+            return sent
+        with self._deadline(deadline) as attempt:
+            try:
+                sent.response = session.request(
+                    method,
+                    url,
+                    data=data,
+                    json=json,
+                    headers=headers,
+                    allow_redirects=False,
+                    stream=True,
+                    timeout=self._timeouts(deadline - now),
+                    verify=self.config.verify_tls,
+                )
+                sent.body = self._read_body(sent.response, limit)
+            except _TooLarge as e:
+                _close(sent.response)
+                sent.error = e
+                return sent  # a size verdict stands even if the deadline passed meanwhile
+            except (requests.exceptions.RequestException, OSError) as e:
+                _close(sent.response)
+                sent.error = e
+        if attempt.overran:  # also when the cut looked like a clean end of the body
+            budget = deadline == fetch_deadline
+            sent.overrun = self._budget_spent() if budget else self._total_exceeded()
+        return sent
+
+    def _timeouts(self, remaining: float) -> tuple[float, float]:
+        """(connect, read) socket timeouts; neither may outlast the attempt's deadline."""
+        c = self.config
+        return min(c.connect_timeout, remaining), min(c.read_timeout, remaining)
+
+    @contextmanager
+    def _deadline(self, deadline: float) -> Iterator[_Attempt]:
+        """Arm the watchdog for one attempt run by the calling thread."""
+        attempt = _Attempt(deadline)
+        previous = getattr(_current, "attempt", None)
+        _current.attempt = attempt
+        self._watchdog.arm(attempt)
+        try:
+            yield attempt
+        finally:
+            self._watchdog.disarm(attempt)
+            _current.attempt = previous
+
+    def _retry_fits(self, gate: HostGate, wait: float, deadline: float) -> bool:
+        """Would a retry after ``wait`` (and the host delay) still start within the budget?"""
+        return max(gate.next_at, time.monotonic() + wait) < deadline
+
+    def _tls_fallback(self, url: str) -> str | None:
+        """The plain-http twin of an https URL whose certificate failed, when allowed."""
+        if not (self.config.tls_fallback_to_http and url.startswith("https://")):
+            return None
+        fallback = "http://" + url[len("https://") :]
+        if self.allow is not None and self.allow.check(fallback):
+            return None
+        return fallback
+
+    def _total_exceeded(self) -> str:
+        return f"timeout (no complete response within {self.config.total_timeout:g}s)"
+
+    def _budget_spent(self) -> str:
+        return f"timeout (fetch budget of {self.config.fetch_timeout:g}s spent)"
+
+    def _no_retry_left(self) -> str:
+        return f"no retry within the {self.config.fetch_timeout:g}s fetch budget"
+
     def _read_body(self, response: requests.Response, limit: int) -> bytes:
+        """The whole body, within ``limit`` bytes; the watchdog bounds its time."""
         length = response.headers.get("Content-Length")
         if length and length.isdigit() and int(length) > limit:
             raise _TooLarge(f"body too large: {length} > {limit} bytes")
-        deadline = time.monotonic() + self.config.total_timeout
         chunks: list[bytes] = []
         size = 0
         try:
@@ -704,10 +970,6 @@ class HttpClient:
                 size += len(chunk)
                 if size > limit:
                     raise _TooLarge(f"body too large: > {limit} bytes")
-                if time.monotonic() > deadline:
-                    raise requests.exceptions.ReadTimeout(
-                        f"transfer exceeded {self.config.total_timeout}s"
-                    )
         finally:
             response.close()
         return b"".join(chunks)
