@@ -12,6 +12,10 @@
 * XLSX (openpyxl) and XLS (xlrd), the engines pandas uses, read directly so merged ranges are
   known: every sheet becomes one table grid with spans marked, rows that are long prose become
   paragraphs, and numbers are printed as the sheet displays them (``0.00`` keeps two decimals).
+* Before python-docx or openpyxl opens a package, ``sniff.check_zip`` inflates every member once,
+  in chunks, and refuses one that outgrows the size the zip directory declares; before openpyxl
+  loads a workbook, each sheet's ``<dimension>``, ``<mergeCell>`` ranges and cells are counted
+  from its XML against MAX_SHEET_CELLS (openpyxl materialises every cell of a merged range).
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ import tempfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from .document import Block, Document, DocumentError, Paragraph, Table
+from .document import Block, Document, DocumentError, LimitExceeded, Paragraph, Table
 from .sniff import MAX_SHEET_CELLS, check_zip
 from .textdump import _is_prose
 
@@ -324,7 +328,9 @@ def _sheet_blocks(
     for _r0, _c0, r1, c1 in merges:
         n_rows, n_cols = max(n_rows, r1 + 1), max(n_cols, c1 + 1)
     if n_rows * n_cols > MAX_SHEET_CELLS:
-        raise DocumentError(f"sheet of {n_rows}x{n_cols} cells > limit {MAX_SHEET_CELLS}")
+        raise LimitExceeded(
+            "cells", f"sheet of {n_rows}x{n_cols} cells > limit {MAX_SHEET_CELLS} (MAX_SHEET_CELLS)"
+        )
     grid = [[""] * n_cols for _ in range(n_rows)]
     span = [[False] * n_cols for _ in range(n_rows)]
     for (r, c), v in cells.items():
@@ -364,10 +370,110 @@ def _sheet_blocks(
     return blocks
 
 
+# Sheet XML elements read before openpyxl loads a workbook (any namespace: transitional or not).
+_EXTENT_TAGS = ("{*}dimension", "{*}mergeCell", "{*}row")
+_SHEET_ROWS, _SHEET_COLS = 1_048_576, 16_384  # an open range (A:C, 2:5) runs to the sheet edge
+
+
+def _range_cells(ref: str) -> int:
+    """Cells covered by an A1-style range ('A1', 'P1:XFD1048576', 'A:C'), by arithmetic."""
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        c0, r0, c1, r1 = range_boundaries(ref)
+    except (ValueError, TypeError) as e:
+        raise DocumentError(f"unreadable XLSX: bad cell range {ref!r}") from e
+    cols = abs((c1 or _SHEET_COLS) - (c0 or 1)) + 1
+    rows = abs((r1 or _SHEET_ROWS) - (r0 or 1)) + 1
+    return rows * cols
+
+
+class _Extents:
+    """Running cell counts of a workbook's sheets, refused past MAX_SHEET_CELLS.
+
+    Counted per kind over the whole workbook: the declared ``<dimension>`` of each sheet, the
+    cells of its ``<mergeCell>`` ranges (openpyxl creates a MergedCell object for every one of
+    them on load) and the ``<c>`` elements it really holds.
+    """
+
+    def __init__(self) -> None:
+        self.totals = {"declared": 0, "merged": 0, "real": 0}
+
+    def add(self, sheet: str, kind: str, cells: int, what: str) -> None:
+        if cells > MAX_SHEET_CELLS:
+            raise LimitExceeded(
+                "cells",
+                f"sheet {sheet!r}: {what} covers {cells} cells > limit {MAX_SHEET_CELLS} "
+                "(MAX_SHEET_CELLS)",
+            )
+        self.totals[kind] += cells
+        if self.totals[kind] > MAX_SHEET_CELLS:
+            raise LimitExceeded(
+                "cells",
+                f"sheet {sheet!r}: {kind} cells of the workbook reach {self.totals[kind]} > "
+                f"limit {MAX_SHEET_CELLS} (MAX_SHEET_CELLS)",
+            )
+
+
+def _scan_sheet(sheet: str, source: IO[bytes], extents: _Extents) -> None:
+    """Stream one sheet's XML (lxml iterparse, elements dropped once counted) into ``extents``.
+
+    ``<mergeCells>`` follows ``<sheetData>``, so the whole part is parsed; rows are cleared as
+    they end, which keeps memory flat whatever the sheet holds.
+    """
+    from lxml import etree
+
+    try:
+        for _, el in etree.iterparse(
+            source, events=("end",), tag=_EXTENT_TAGS, resolve_entities=False, no_network=True
+        ):
+            name = etree.QName(el).localname
+            if name == "row":
+                extents.add(sheet, "real", len(el), "a row")
+            elif ref := el.get("ref"):
+                kind, what = (
+                    ("declared", "dimension") if name == "dimension" else ("merged", "merged range")
+                )
+                extents.add(sheet, kind, _range_cells(ref), f"{what} {ref}")
+            el.clear()
+            while el.getprevious() is not None:
+                del el.getparent()[0]
+    except etree.XMLSyntaxError as e:
+        raise DocumentError(f"unreadable XLSX: sheet {sheet!r}: {e}") from e
+
+
+def _check_sheet_extents(data: bytes) -> None:
+    """Refuse a workbook whose sheets declare, merge or hold more than MAX_SHEET_CELLS cells,
+    from the sheet XML, before ``openpyxl.load_workbook`` materialises them.
+
+    The sheets are found the way openpyxl finds them (content types, workbook relations).
+    ``data`` has passed :func:`check_zip`, so every member inflates to no more than it declares.
+    """
+    from openpyxl.reader.excel import ExcelReader
+
+    try:
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+        reader.read_manifest()
+        reader.read_workbook()
+        sheets = [
+            (sheet.name, rel.target)
+            for sheet, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+        ]
+    except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds on broken packages
+        raise DocumentError(f"unreadable XLSX: {type(e).__name__}: {e}") from e
+    extents = _Extents()
+    with reader.archive:
+        for name, target in sheets:
+            with reader.archive.open(target) as source:
+                _scan_sheet(name, source, extents)
+
+
 def _xlsx_sheets(data: bytes) -> Iterator[tuple[str, dict, list]]:
     import openpyxl
 
     check_zip(data)
+    _check_sheet_extents(data)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds on broken files
@@ -376,7 +482,11 @@ def _xlsx_sheets(data: bytes) -> Iterator[tuple[str, dict, list]]:
         if ws.sheet_state != "visible":
             continue
         if (ws.max_row or 0) * (ws.max_column or 0) > MAX_SHEET_CELLS:
-            raise DocumentError(f"sheet {ws.title!r} too large: {ws.max_row}x{ws.max_column}")
+            raise LimitExceeded(
+                "cells",
+                f"sheet {ws.title!r} too large: {ws.max_row}x{ws.max_column} > limit "
+                f"{MAX_SHEET_CELLS} (MAX_SHEET_CELLS)",
+            )
         cells: dict[tuple[int, int], str] = {}
         for row in ws.iter_rows():
             for cell in row:
@@ -403,7 +513,11 @@ def _xls_sheets(data: bytes) -> Iterator[tuple[str, dict, list]]:
         if sh.visibility:
             continue
         if sh.nrows * sh.ncols > MAX_SHEET_CELLS:
-            raise DocumentError(f"sheet {sh.name!r} too large: {sh.nrows}x{sh.ncols}")
+            raise LimitExceeded(
+                "cells",
+                f"sheet {sh.name!r} too large: {sh.nrows}x{sh.ncols} > limit {MAX_SHEET_CELLS} "
+                "(MAX_SHEET_CELLS)",
+            )
         cells: dict[tuple[int, int], str] = {}
         for r in range(sh.nrows):
             for c in range(sh.ncols):

@@ -11,6 +11,11 @@ Why this shape:
   that Word repeats on the continuation page are dropped.
 * Text outside ruled tables is grouped into lines; wide gaps split a line into cells so that an
   unruled table reads like a pipe-less text dump (rows may be ragged there, as in text dumps).
+* Before pdfminer interprets anything, the content is bounded (``check_pdf_limits``,
+  ``check_pdf_pages``): inflated content-stream bytes per page and document, counted in bounded
+  chunks, then pdfium's count of graphics objects and characters; an OCR page is rendered at a
+  scale computed from its size so the bitmap stays within MAX_IMAGE_PIXELS.  Each refusal is a
+  LimitExceeded naming its limit.
 * Pages whose text layer is unusable — ``(cid:NNN)`` glyphs with no Unicode mapping, no text at
   all, or a scanned image with a few stray characters — are rendered with pypdfium2 and sent to
   the OCR module (``nianbao.extract.ocr``), imported lazily; when it is missing the page is
@@ -20,16 +25,32 @@ Why this shape:
 from __future__ import annotations
 
 import io
+import math
 import re
+import zlib
 from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .document import Block, Document, DocumentError, Paragraph, Table
-from .sniff import MAX_IMAGE_PIXELS, MAX_PDF_PAGES
+from .document import Block, Document, DocumentError, LimitExceeded, Paragraph, Table
+from .sniff import (
+    MAX_IMAGE_PIXELS,
+    MAX_PDF_CHARS,
+    MAX_PDF_CONTENT,
+    MAX_PDF_OBJECTS,
+    MAX_PDF_PAGE_CHARS,
+    MAX_PDF_PAGE_CONTENT,
+    MAX_PDF_PAGE_OBJECTS,
+    MAX_PDF_PAGES,
+    MAX_PDF_XREF_OBJECTS,
+)
 from .textdump import _is_prose
 
 OCR_DPI = 200  # rendering resolution for OCR: enough for 10.5pt CJK table text
+# Oversized pages (posters, A0 plans) are rendered at a lower resolution to stay within
+# MAX_IMAGE_PIXELS, but not below this: 10.5pt CJK glyphs would be under 15 px.
+MIN_OCR_DPI = 100
 EDGE_TOL = 2.0  # points: cell edges closer than this are the same grid line
 BAD_GLYPH_SHARE = 0.2  # share of unmapped glyphs above which a page's text layer is unusable
 SCAN_MIN_CHARS = 30  # an image-covered page with fewer characters is a scan
@@ -382,19 +403,339 @@ def _lines_to_blocks(lines: list[_Line], right: float) -> list[Block]:
     return blocks
 
 
+def _render_scale(width: float, height: float, dpi: int) -> float:
+    """The render scale for a page of ``width`` x ``height`` points: ``dpi`` / 72, lowered so
+    that the bitmap stays within MAX_IMAGE_PIXELS, refused below MIN_OCR_DPI.
+
+    Computed from the page size before anything is rendered: a 14400 pt square page (the PDF
+    maximum) at 200 dpi is 40,000 x 40,000 px, 4.7 GB of pixels.
+    """
+    area = width * height
+    if not area > 0:
+        raise DocumentError(f"page of {width:.0f}x{height:.0f} pt has no area to render")
+    scale = dpi / 72
+    fit = math.sqrt(MAX_IMAGE_PIXELS / area) * 0.999  # margin for the rounding up to pixels
+    if scale <= fit:
+        return scale
+    if fit * 72 < MIN_OCR_DPI:
+        pixels = math.ceil(width * scale) * math.ceil(height * scale)
+        raise LimitExceeded(
+            "pixels",
+            f"page of {width:.0f}x{height:.0f} pt renders to {pixels} pixels at {dpi} dpi, "
+            f"> limit {MAX_IMAGE_PIXELS} (MAX_IMAGE_PIXELS) even at {MIN_OCR_DPI} dpi "
+            "(MIN_OCR_DPI): not rendered for OCR",
+        )
+    return fit
+
+
 def _render_png(pdf_bytes: bytes, index: int, dpi: int | None = None) -> bytes:
     import pypdfium2 as pdfium
 
-    dpi = dpi or OCR_DPI
-    pdoc = pdfium.PdfDocument(pdf_bytes)
     try:
+        pdoc = pdfium.PdfDocument(pdf_bytes)
+    except pdfium.PdfiumError as e:
+        raise DocumentError(f"page {index + 1} cannot be rendered for OCR: {e}") from e
+    try:
+        scale = _render_scale(*pdoc.get_page_size(index), dpi or OCR_DPI)
         page = pdoc[index]
-        image = page.render(scale=dpi / 72).to_pil()
+        image = page.render(scale=scale).to_pil()
         buf = io.BytesIO()
         image.save(buf, format="PNG")
         return buf.getvalue()
+    except pdfium.PdfiumError as e:
+        raise DocumentError(f"page {index + 1} cannot be rendered for OCR: {e}") from e
     finally:
         pdoc.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Limits checked before pdfminer interprets a page
+# --------------------------------------------------------------------------------------------
+
+_INFLATE_CHUNK = 1024 * 1024  # bytes of output per decompression step while counting
+
+
+class _OverBudget(Exception):
+    """A stream decodes past its budget; ``reason`` says why when it was not by counting."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _capped(chunks: Iterable[bytes], budget: int) -> Iterator[bytes]:
+    """``chunks``, raising _OverBudget once their total passes ``budget``."""
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > budget:
+            raise _OverBudget
+        yield chunk
+
+
+def _inflate(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """FlateDecode in bounded steps (pdfminer inflates a stream whole, in one call).
+
+    A corrupt tail ends the output, as pdfminer's fallback keeps what inflated before it.
+    """
+    d = zlib.decompressobj()
+    try:
+        for data in chunks:
+            while True:
+                out = d.decompress(data, _INFLATE_CHUNK)
+                if out:
+                    yield out
+                data = d.unconsumed_tail
+                if d.eof:
+                    return
+                if not data and len(out) < _INFLATE_CHUNK:
+                    break
+    except zlib.error:
+        return
+
+
+def _lzw(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """LZWDecode through pdfminer's own decoder, which yields its output code by code."""
+    from pdfminer.lzw import LZWDecoder
+
+    yield from LZWDecoder(io.BytesIO(b"".join(chunks))).run()
+
+
+def _whole(decode: Any, expansion: int, chunks: Iterable[bytes], budget: int) -> Iterator[bytes]:
+    """A filter pdfminer can only decode whole, admitted when its worst case fits ``budget``."""
+    data = b"".join(chunks)
+    if len(data) * expansion > budget:
+        raise _OverBudget(f"{len(data)} bytes through a filter expanding up to {expansion}x")
+    yield decode(data)
+
+
+def _decode_stage(name: Any, chunks: Iterable[bytes], budget: int) -> Iterable[bytes]:
+    """One filter of a stream's chain, as pdfminer's ``PDFStream.decode`` would apply it."""
+    from pdfminer import ascii85
+    from pdfminer.pdftypes import (
+        LITERALS_ASCII85_DECODE,
+        LITERALS_ASCIIHEX_DECODE,
+        LITERALS_CCITTFAX_DECODE,
+        LITERALS_FLATE_DECODE,
+        LITERALS_LZW_DECODE,
+        LITERALS_RUNLENGTH_DECODE,
+    )
+    from pdfminer.runlength import rldecode
+
+    if name in LITERALS_FLATE_DECODE:
+        return _inflate(chunks)
+    if name in LITERALS_LZW_DECODE:
+        return _lzw(chunks)
+    if name in LITERALS_ASCII85_DECODE:
+        return _whole(ascii85.ascii85decode, 4, chunks, budget)  # 'z' is 4 zero bytes
+    if name in LITERALS_ASCIIHEX_DECODE:
+        return _whole(ascii85.asciihexdecode, 1, chunks, budget)
+    if name in LITERALS_RUNLENGTH_DECODE:
+        return _whole(rldecode, 64, chunks, budget)  # 2 bytes repeat one up to 128 times
+    if name in LITERALS_CCITTFAX_DECODE:
+        raise _OverBudget("a CCITTFaxDecode content stream (expansion cannot be bounded)")
+    return chunks  # image codecs pdfminer passes through, or filters it refuses itself
+
+
+def _decoded_size(stream: Any, budget: int) -> int:
+    """Bytes ``stream`` decodes to, counted in bounded chunks; _OverBudget past ``budget``."""
+    if stream.data is not None:
+        size = len(stream.data)
+    else:
+        data = stream.rawdata or b""
+        if stream.decipher and stream.objid is not None:
+            data = stream.decipher(stream.objid, stream.genno, data, stream.attrs)
+        chunks: Iterable[bytes] = (data,)
+        size = 0
+        try:
+            for name, _params in stream.get_filters():
+                chunks = _capped(_decode_stage(name, chunks, budget), budget)
+            for chunk in chunks:
+                size += len(chunk)
+        except _OverBudget:
+            raise
+        except Exception:  # noqa: BLE001 - corrupt data: pdfminer's decoder stops there too
+            pass
+    if size > budget:
+        raise _OverBudget
+    return size
+
+
+def _resolved(obj: Any) -> Any:
+    """``resolve1(obj)``, None for a broken reference (pdfminer reports it if it is used)."""
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        return resolve1(obj)
+    except Exception:  # noqa: BLE001 - pdfminer raises several kinds on broken references
+        return None
+
+
+def _forms(resources: Any) -> list[Any]:
+    """The form XObjects of a resource dictionary (pdfminer interprets them like content)."""
+    from pdfminer.pdfinterp import LITERAL_FORM
+    from pdfminer.pdftypes import PDFStream
+
+    xobjects = _resolved(resources.get("XObject")) if isinstance(resources, dict) else None
+    if not isinstance(xobjects, dict):
+        return []
+    found = (_resolved(x) for x in xobjects.values())
+    return [
+        x for x in found if isinstance(x, PDFStream) and _resolved(x.get("Subtype")) is LITERAL_FORM
+    ]
+
+
+def _stream_key(stream: Any) -> Any:
+    return (stream.objid, stream.genno) if stream.objid is not None else id(stream)
+
+
+def _page_streams(page: Any) -> Iterator[Any]:
+    """The content streams of a pdfminer page and the forms reachable from it, once each."""
+    from pdfminer.pdftypes import PDFStream
+
+    pending = [_resolved(c) for c in page.contents] + _forms(page.resources)
+    seen: set[Any] = set()
+    while pending:
+        stream = pending.pop()
+        if not isinstance(stream, PDFStream) or _stream_key(stream) in seen:
+            continue
+        seen.add(_stream_key(stream))
+        yield stream
+        pending += _forms(_resolved(stream.get("Resources")))
+
+
+def _declared_objects(doc: Any) -> int:
+    """Objects the cross-reference sections declare, by arithmetic on xref-stream ranges."""
+    n = 0
+    for xref in doc.xrefs:
+        ranges = getattr(xref, "ranges", None)
+        try:
+            n += sum(int(count) for _, count in ranges) if ranges else len(xref.offsets)
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return n
+
+
+def check_pdf_limits(doc: Any, pages: list[Any]) -> None:
+    """Refuse a PDF over MAX_PDF_XREF_OBJECTS, MAX_PDF_PAGE_CONTENT or MAX_PDF_CONTENT before
+    pdfminer interprets it (``doc``/``pages``: pdfminer's PDFDocument and PDFPages).
+
+    pdfminer inflates a content stream whole and interprets every operator in pure Python, so
+    an 816 KB page inflating to 400 MB of operators runs for minutes.  Here each stream is
+    inflated once in bounded chunks and only counted, until the page's budget runs out; a form
+    shared by several pages is inflated once and counted on each.
+    """
+    objects = _declared_objects(doc)
+    if objects > MAX_PDF_XREF_OBJECTS:
+        raise LimitExceeded(
+            "objects",
+            f"PDF declares {objects} objects > limit {MAX_PDF_XREF_OBJECTS} (MAX_PDF_XREF_OBJECTS)",
+        )
+    sizes: dict[Any, int] = {}
+    total = 0
+    for i, page in enumerate(pages):
+        size = 0
+        try:
+            for stream in _page_streams(page):
+                key = _stream_key(stream)
+                if key not in sizes:
+                    sizes[key] = _decoded_size(stream, MAX_PDF_PAGE_CONTENT - size)
+                size += sizes[key]
+                if size > MAX_PDF_PAGE_CONTENT:
+                    raise _OverBudget
+        except _OverBudget as e:
+            why = f": {e.reason}" if e.reason else ""
+            raise LimitExceeded(
+                "content",
+                f"page {i + 1}: content streams inflate past {MAX_PDF_PAGE_CONTENT} bytes "
+                f"(MAX_PDF_PAGE_CONTENT){why}",
+            ) from None
+        except Exception:  # noqa: BLE001 - a broken page is reported when pdfminer reads it
+            continue
+        total += size
+        if total > MAX_PDF_CONTENT:
+            raise LimitExceeded(
+                "content",
+                f"content streams of pages 1-{i + 1} inflate to {total} bytes > limit "
+                f"{MAX_PDF_CONTENT} (MAX_PDF_CONTENT)",
+            )
+
+
+def _drawn_objects(page: Any) -> int:
+    """Graphics objects pdfium parsed on a page, those inside form XObjects included (pdfium
+    counts a form as one); counting stops once past MAX_PDF_PAGE_OBJECTS."""
+    import pypdfium2.raw as pdfium_c
+
+    n = pdfium_c.FPDFPage_CountObjects(page)
+    if n > MAX_PDF_PAGE_OBJECTS:
+        return n
+    pending = [pdfium_c.FPDFPage_GetObject(page, k) for k in range(n)]
+    while pending and n <= MAX_PDF_PAGE_OBJECTS:
+        obj = pending.pop()
+        if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_FORM:
+            continue
+        m = max(pdfium_c.FPDFFormObj_CountObjects(obj), 0)
+        n += m
+        if n <= MAX_PDF_PAGE_OBJECTS:
+            pending += [pdfium_c.FPDFFormObj_GetObject(obj, k) for k in range(m)]
+    return n
+
+
+def check_pdf_pages(data: bytes, n_pages: int) -> None:
+    """Refuse a PDF over MAX_PDF_PAGE_OBJECTS/MAX_PDF_OBJECTS graphics objects or
+    MAX_PDF_PAGE_CHARS/MAX_PDF_CHARS characters (a page/the document), counted by pdfium (C++,
+    a few ms a page) before pdfminer builds a Python object for each.  Runs after
+    :func:`check_pdf_limits`, so pdfium parses at most MAX_PDF_PAGE_CONTENT bytes a page.
+    """
+    import pypdfium2 as pdfium
+
+    try:
+        pdoc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        return  # pdfminer opened it; what pdfium cannot open it will not be asked to render
+    all_objects = all_chars = 0
+    try:
+        for i in range(min(len(pdoc), n_pages)):
+            objects, chars = _page_counts(pdoc, i)
+            all_objects, all_chars = all_objects + objects, all_chars + chars
+            _check_counts(i, objects, chars, all_objects, all_chars)
+    finally:
+        pdoc.close()
+
+
+def _check_counts(index: int, objects: int, chars: int, all_objects: int, all_chars: int) -> None:
+    """LimitExceeded naming the first page or document limit the counts so far break."""
+    page = index + 1
+    for n, limit, name, what in (
+        (objects, MAX_PDF_PAGE_OBJECTS, "MAX_PDF_PAGE_OBJECTS", f"page {page}: graphics objects"),
+        (chars, MAX_PDF_PAGE_CHARS, "MAX_PDF_PAGE_CHARS", f"page {page}: characters"),
+        (all_objects, MAX_PDF_OBJECTS, "MAX_PDF_OBJECTS", f"graphics objects of pages 1-{page}"),
+        (all_chars, MAX_PDF_CHARS, "MAX_PDF_CHARS", f"characters of pages 1-{page}"),
+    ):
+        if n > limit:
+            kind = "objects" if "OBJECTS" in name else "chars"
+            raise LimitExceeded(kind, f"{what}: {n} > limit {limit} ({name})")
+
+
+def _page_counts(pdoc: Any, index: int) -> tuple[int, int]:
+    """Graphics objects and characters of one page as pdfium parses it; (0, 0) when pdfium
+    cannot load the page (pdfminer reports it when it reads the page)."""
+    import pypdfium2 as pdfium
+
+    try:
+        page = pdoc[index]
+    except pdfium.PdfiumError:
+        return 0, 0
+    try:
+        textpage = page.get_textpage()
+        try:
+            return _drawn_objects(page), textpage.count_chars()
+        finally:
+            textpage.close()
+    except pdfium.PdfiumError:
+        return 0, 0
+    finally:
+        page.close()
 
 
 def ocr_module() -> Any:
@@ -459,7 +800,11 @@ def parse_pdf(data: bytes, source: str = "", *, ocr: bool = True) -> Document:
         except Exception as e:  # noqa: BLE001
             raise DocumentError(f"unreadable PDF page tree: {e}") from e
         if n_pages > MAX_PDF_PAGES:
-            raise DocumentError(f"PDF has {n_pages} pages > limit {MAX_PDF_PAGES}")
+            raise LimitExceeded(
+                "pages", f"PDF has {n_pages} pages > limit {MAX_PDF_PAGES} (MAX_PDF_PAGES)"
+            )
+        check_pdf_limits(pdf.doc, [page.page_obj for page in pdf.pages])
+        check_pdf_pages(data, n_pages)
         n_chars = n_cjk = 0
         for i, page in enumerate(pdf.pages):
             pg = _Page(width=float(page.width))
@@ -490,12 +835,14 @@ def parse_pdf(data: bytes, source: str = "", *, ocr: bool = True) -> Document:
             ocr_pages = list(range(len(pages)))
             for pg in pages:
                 pg.items = []
+    refused: LimitExceeded | None = None  # a page over a limit, when nothing else is read
     if ocr_pages and ocr:
         for i in ocr_pages:
             try:
                 odoc = _ocr_page(data, i, source)
             except DocumentError as e:
                 warnings.append(f"page {i + 1}: {e}")
+                refused = e if isinstance(e, LimitExceeded) else refused
                 continue
             pages[i].items = [
                 b
@@ -508,6 +855,8 @@ def parse_pdf(data: bytes, source: str = "", *, ocr: bool = True) -> Document:
     blocks = _assemble(pages)
     if not blocks:
         why = "; ".join(warnings) or "no text on any page"
+        if refused is not None:
+            raise LimitExceeded(refused.limit, f"no readable content in PDF: {why}")
         raise DocumentError(f"no readable content in PDF: {why}")
     doc = Document(blocks=blocks, source=source, kind="pdf", warnings=warnings)
     doc.hints["pages"] = str(len(pages))

@@ -70,26 +70,33 @@ def read_bytes(data: bytes, source: str = "", declared_charset: str | None = Non
 def read_file(path: str | Path) -> bytes:
     """The bytes of a local report file: a regular file of at most MAX_BYTES, else refused.
 
-    Checked by ``stat`` before anything is read, so a FIFO, a device (a link to /dev/zero), a
-    directory or an oversized file is refused at once instead of blocking or filling memory.
+    Checked by ``stat`` (symlinks followed) before anything is read, so a FIFO, a device (a
+    link to /dev/zero), a directory or an oversized file is refused at once instead of blocking
+    or filling memory.  The file is opened non-blocking and checked again on the open handle, so
+    a path swapped for a FIFO after the ``stat`` cannot block the open either.
     """
     p = Path(path)
     try:
-        st = os.stat(p)
-    except OSError as e:
-        raise DocumentError(f"cannot read {p}: {e.strerror or e}") from e
-    if not stat.S_ISREG(st.st_mode):
-        raise DocumentError(f"not a regular file: {p} ({_file_type(st.st_mode)})")
-    if st.st_size > MAX_BYTES:
-        raise LimitExceeded("size", f"input too large: {st.st_size} bytes > {MAX_BYTES}")
-    try:
-        with open(p, "rb") as f:
+        _check_regular(p, os.stat(p))
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        with os.fdopen(fd, "rb") as f:
+            _check_regular(p, os.fstat(f.fileno()))
             data = f.read(MAX_BYTES + 1)
     except OSError as e:
         raise DocumentError(f"cannot read {p}: {e.strerror or e}") from e
     if len(data) > MAX_BYTES:  # grew since the stat
-        raise LimitExceeded("size", f"input too large: > {MAX_BYTES} bytes")
+        raise LimitExceeded("size", f"input too large: > {MAX_BYTES} bytes (MAX_BYTES)")
     return data
+
+
+def _check_regular(p: Path, st: os.stat_result) -> None:
+    """DocumentError unless ``st`` is a regular file within MAX_BYTES."""
+    if not stat.S_ISREG(st.st_mode):
+        raise DocumentError(f"not a regular file: {p} ({_file_type(st.st_mode)})")
+    if st.st_size > MAX_BYTES:
+        raise LimitExceeded(
+            "size", f"input too large: {st.st_size} bytes > {MAX_BYTES} (MAX_BYTES)"
+        )
 
 
 def _file_type(mode: int) -> str:

@@ -3,24 +3,49 @@
 URLs and Content-Type headers lie (``.doc`` files that are HTML, ``.pdf`` links that serve a
 login page, ``application/octet-stream`` for everything), so the kind is decided from magic
 numbers, the member names of a zip container and the stream names of an OLE compound file.
-Container checks also enforce size limits before any parser inflates anything.
+Container checks also enforce size limits before any parser inflates anything: the sizes a zip
+directory declares when sniffing, the real inflated sizes (:func:`check_zip`) before a reader
+hands a package to its library.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 
-from .document import DocumentError
+from .document import DocumentError, LimitExceeded
 
 # Limits (all inputs are already capped at readers.MAX_BYTES compressed).
 MAX_ZIP_MEMBERS = 5000
 MAX_ZIP_UNCOMPRESSED = 300 * 1024 * 1024  # total inflated size of an OOXML package
 MAX_ZIP_RATIO = 200  # inflated/compressed per member (zip bombs reach 1000+)
+# Members are inflated this much at a time when check_zip verifies them, so memory stays
+# bounded whatever a member's header claims.
+ZIP_READ_CHUNK = 1024 * 1024
 MAX_PDF_PAGES = 300  # reports run 5-40 pages; more is a bundle or an attack
+# PDF content, checked before pdfminer interprets a page.  pdfminer inflates each content stream
+# whole, then builds a Python object per character and per path: 4 MB of tiny rectangles
+# (242,000 paths) took pdfplumber 47 s and 1 GB; 49,000 took 9 s and 390 MB; 100,000
+# characters 5 s.  Report pages carry 0.1-40 KB of operators (the committed fixtures; a page of
+# vector charts or outlined text may reach ~1 MB), under 1,000 graphics objects and 2,000
+# characters, so these limits sit 50-100x above a real page (6-8x above a 40-page report) and
+# bound a page to ~10 s and a document to about a minute.  A content bomb (816 KB inflating to
+# 400 MB) is refused after inflating 4 MB.
+MAX_PDF_PAGE_CONTENT = 4 * 1024 * 1024  # inflated content streams + forms of one page
+MAX_PDF_CONTENT = 32 * 1024 * 1024  # the same, summed over the document
+MAX_PDF_PAGE_OBJECTS = 50_000  # paths, images, text runs of a page (forms expanded), by pdfium
+MAX_PDF_OBJECTS = 250_000  # the same, summed over the document
+MAX_PDF_PAGE_CHARS = 100_000  # characters of a page, by pdfium
+MAX_PDF_CHARS = 500_000  # the same, summed over the document
+# Indirect objects declared by the cross-reference sections.  A 40-page report has a few
+# hundred to a few thousand (fonts, images, pages); pdfminer keeps an xref entry and a cache
+# slot for each, and a 50 MB file of tiny objects could declare millions.
+MAX_PDF_XREF_OBJECTS = 500_000
 MAX_SHEET_CELLS = 2_000_000  # rows x columns of one workbook
 MAX_IMAGE_PIXELS = 60_000_000  # ~ an A4 page at 600 dpi is 35 Mpx
 
@@ -95,33 +120,90 @@ def _is_kingsoft(data: bytes) -> bool:
     )
 
 
-def check_zip(data: bytes) -> list[str]:
-    """Member names of a zip, after the bomb checks; DocumentError when a limit is exceeded."""
+def zip_directory(data: bytes) -> list[zipfile.ZipInfo]:
+    """The members of a zip after the checks on its directory; nothing is inflated.
+
+    Cheap, enough to tell a DOCX from an XLSX and to refuse a bomb that declares its size
+    honestly.  The sizes are only the archive's claims: readers call :func:`check_zip`.
+    """
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise DocumentError(f"corrupt zip container: {e}") from e
-    infos = zf.infolist()
     if len(infos) > MAX_ZIP_MEMBERS:
-        raise DocumentError(f"zip has {len(infos)} members > limit {MAX_ZIP_MEMBERS}")
+        raise LimitExceeded(
+            "members", f"zip has {len(infos)} members > limit {MAX_ZIP_MEMBERS} (MAX_ZIP_MEMBERS)"
+        )
     total = 0
     for info in infos:
         total += info.file_size
         if info.compress_size and info.file_size / info.compress_size > MAX_ZIP_RATIO:
             if info.file_size > 10 * 1024 * 1024:
-                raise DocumentError(
+                raise LimitExceeded(
+                    "inflated",
                     f"zip member {info.filename!r} inflates {info.file_size} bytes from "
-                    f"{info.compress_size} (ratio > {MAX_ZIP_RATIO}): refusing a zip bomb"
+                    f"{info.compress_size} (ratio > {MAX_ZIP_RATIO}, MAX_ZIP_RATIO): "
+                    "refusing a zip bomb",
                 )
     if total > MAX_ZIP_UNCOMPRESSED:
-        raise DocumentError(
-            f"zip inflates to {total} bytes > limit {MAX_ZIP_UNCOMPRESSED}: refusing a zip bomb"
+        raise LimitExceeded(
+            "inflated",
+            f"zip inflates to {total} bytes > limit {MAX_ZIP_UNCOMPRESSED} "
+            "(MAX_ZIP_UNCOMPRESSED): refusing a zip bomb",
         )
+    return infos
+
+
+def check_zip(data: bytes) -> list[str]:
+    """Member names of a zip whose members really inflate to no more than its directory says.
+
+    zipfile trusts the declared size: ``read()`` inflates a member whole in one call and only
+    then cuts it to that size, so a ``word/document.xml`` declaring 9 MB that inflates to
+    1.2 GB costs 1.2 GB before the CRC error.  After the directory checks (:func:`zip_directory`)
+    every member is inflated once here, ZIP_READ_CHUNK bytes at a time, and refused as soon as
+    it outgrows its declared size; python-docx and openpyxl then read only verified members,
+    whose real total is within MAX_ZIP_UNCOMPRESSED.
+    """
+    infos = zip_directory(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in infos:
+            _verify_member(zf, info)
     return [i.filename for i in infos]
 
 
+def _verify_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Inflate one member in chunks; LimitExceeded once it passes its declared size."""
+    probe = copy.copy(info)
+    # zipfile stops (and checks the CRC) at the declared size: let it run one chunk past it.
+    probe.file_size = info.file_size + 2 * ZIP_READ_CHUNK
+    inflated = 0
+    try:
+        with zf.open(probe) as member:
+            while chunk := member.read(ZIP_READ_CHUNK):
+                inflated += len(chunk)
+                if inflated > info.file_size:
+                    raise LimitExceeded(
+                        "inflated",
+                        f"zip member {info.filename!r} inflates past the {info.file_size} "
+                        "bytes its zip directory declares (sizes are verified, not trusted, "
+                        f"against MAX_ZIP_UNCOMPRESSED={MAX_ZIP_UNCOMPRESSED}): refusing a "
+                        "lying zip",
+                    )
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+        zlib.error,
+    ) as e:
+        # RuntimeError: an encrypted member; NotImplementedError: an unknown compression
+        raise DocumentError(f"corrupt zip member {info.filename!r}: {e}") from e
+
+
 def _zip_kind(data: bytes) -> Sniffed:
-    names = check_zip(data)
+    names = [i.filename for i in zip_directory(data)]
     lower = {n.lower() for n in names}
     if "word/document.xml" in lower:
         return Sniffed("docx", "zip with word/document.xml")
