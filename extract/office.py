@@ -14,7 +14,7 @@
   paragraphs, and numbers are printed as the sheet displays them (``0.00`` keeps two decimals).
 * Before python-docx or openpyxl opens a package, ``sniff.check_zip`` inflates every member once,
   in chunks, and refuses one that outgrows the size the zip directory declares; before openpyxl
-  loads a workbook, each sheet's ``<dimension>``, ``<mergeCell>`` ranges and cells are counted
+  loads a workbook, each sheet's ``<mergeCell>`` ranges and cells are counted
   from its XML against MAX_SHEET_CELLS (openpyxl materialises every cell of a merged range).
 """
 
@@ -371,7 +371,9 @@ def _sheet_blocks(
 
 
 # Sheet XML elements read before openpyxl loads a workbook (any namespace: transitional or not).
-_EXTENT_TAGS = ("{*}dimension", "{*}mergeCell", "{*}row")
+# Not ``<dimension>``: openpyxl ignores it, and old converted files declare whole-sheet extents
+# (A1:IV65536) over a handful of real cells, so refusing by it would refuse real reports.
+_EXTENT_TAGS = ("{*}mergeCell", "{*}row")
 _SHEET_ROWS, _SHEET_COLS = 1_048_576, 16_384  # an open range (A:C, 2:5) runs to the sheet edge
 
 
@@ -391,13 +393,12 @@ def _range_cells(ref: str) -> int:
 class _Extents:
     """Running cell counts of a workbook's sheets, refused past MAX_SHEET_CELLS.
 
-    Counted per kind over the whole workbook: the declared ``<dimension>`` of each sheet, the
-    cells of its ``<mergeCell>`` ranges (openpyxl creates a MergedCell object for every one of
+    Counted per kind over the whole workbook: the cells of each sheet's ``<mergeCell>`` ranges (openpyxl creates a MergedCell object for every one of
     them on load) and the ``<c>`` elements it really holds.
     """
 
     def __init__(self) -> None:
-        self.totals = {"declared": 0, "merged": 0, "real": 0}
+        self.totals = {"merged": 0, "real": 0}
 
     def add(self, sheet: str, kind: str, cells: int, what: str) -> None:
         if cells > MAX_SHEET_CELLS:
@@ -431,10 +432,7 @@ def _scan_sheet(sheet: str, source: IO[bytes], extents: _Extents) -> None:
             if name == "row":
                 extents.add(sheet, "real", len(el), "a row")
             elif ref := el.get("ref"):
-                kind, what = (
-                    ("declared", "dimension") if name == "dimension" else ("merged", "merged range")
-                )
-                extents.add(sheet, kind, _range_cells(ref), f"{what} {ref}")
+                extents.add(sheet, "merged", _range_cells(ref), f"merged range {ref}")
             el.clear()
             while el.getprevious() is not None:
                 del el.getparent()[0]
@@ -443,7 +441,7 @@ def _scan_sheet(sheet: str, source: IO[bytes], extents: _Extents) -> None:
 
 
 def _check_sheet_extents(data: bytes) -> None:
-    """Refuse a workbook whose sheets declare, merge or hold more than MAX_SHEET_CELLS cells,
+    """Refuse a workbook whose sheets merge or hold more than MAX_SHEET_CELLS cells,
     from the sheet XML, before ``openpyxl.load_workbook`` materialises them.
 
     The sheets are found the way openpyxl finds them (content types, workbook relations).
