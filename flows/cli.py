@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
-from .errors import UserError
+from .errors import UserError, user_error
 
 # Subcommand modules; one not yet written is skipped, never fatal.
 COMMAND_MODULES = [
@@ -59,6 +60,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nianbao: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # disk full, read-only mount, permissions: one line; bugs: traceback
+        err = user_error(e, _destinations(args))
+        if err is None:
+            raise
+        print(f"nianbao: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _destinations(args: argparse.Namespace) -> str:
+    """Where the command writes, for file-system errors that carry no file name."""
+    from .paths import data_dir
+
+    out = [str(Path(args.to).resolve())] if getattr(args, "to", None) else []
+    if hasattr(args, "data"):
+        out.append(f"data directory {data_dir(args.data)}")
+    return " or ".join(out)
 
 
 if __name__ == "__main__":
