@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
-from .errors import UserError
+from .errors import UserError, user_error
 
 if TYPE_CHECKING:
     import duckdb
@@ -40,6 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", metavar="DIR", help=data_help)
     p.add_argument("--csv", action="store_true", help="write CSV to stdout instead of a table")
     p.add_argument("--max-rows", type=int, default=200, help="rows shown as a table (default 200)")
+    p.add_argument(
+        "--allow-external",
+        action="store_true",
+        help="let the query read and write files outside the data directory (COPY … TO, "
+        "read_csv of your own files), ATTACH databases and INSTALL/LOAD extensions",
+    )
     p.set_defaults(func=run_sql)
 
     p = sub.add_parser(
@@ -77,7 +84,13 @@ def run_ingest(args: argparse.Namespace) -> int:
         f"{s.reports_unchanged} unchanged; {s.facts_written} facts and {s.checks_written} checks "
         f"written in {s.seconds:.2f}s; warehouse generation {s.generation} at {s.data}"
     )
-    if not s.views_applied:
+    if s.views_error:
+        print(
+            f"note: committed generation {s.generation}; views not refreshed: {s.views_error} "
+            "(the next `nianbao sql` or ingest refreshes them)",
+            file=sys.stderr,
+        )
+    elif not s.views_applied:
         print(
             f"note: {s.data}/nianbao.duckdb is open in another process, its views were not "
             "refreshed (connect() and `nianbao sql` still see the new data)",
@@ -86,37 +99,99 @@ def run_ingest(args: argparse.Namespace) -> int:
     return 1 if res.failed else 0
 
 
-def _connect(data: str | None) -> duckdb.DuckDBPyConnection:
+def _connect(data: str | None, external_access: bool = True) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     from .warehouse import connect
 
     try:
-        return connect(data)
+        return connect(data, external_access=external_access)
     except FileNotFoundError as e:
         raise UserError(str(e)) from None
     except duckdb.Error as e:
-        raise UserError(f"cannot open the warehouse: {e}") from None
+        raise user_error(e) or UserError(f"cannot open the warehouse: {_one_line(e)}") from None
+
+
+# Statements `nianbao sql` runs without --allow-external (DESCRIBE, SHOW, SUMMARIZE, FROM …,
+# VALUES and WITH are SELECTs; CALL runs a table function, like SELECT * FROM f()).  Everything
+# else modifies something or touches files: DuckDB lets a query write inside the data
+# directory it may read, so COPY, EXPORT, ATTACH, PRAGMA (import_database) and the like are
+# refused here, before anything runs.  EXPLAIN ANALYZE runs its statement: that one is checked.
+QUERY_STATEMENTS = frozenset({"SELECT", "EXPLAIN", "CALL"})
+EXTERNAL_STATEMENTS = {
+    "COPY": "COPY",
+    "EXPORT": "EXPORT DATABASE",
+    "ATTACH": "ATTACH",
+    "DETACH": "DETACH",
+    "LOAD": "INSTALL/LOAD",
+    "PRAGMA": "PRAGMA",
+}
+_HINTS = {"PRAGMA": " (DESCRIBE <view> and SELECT * FROM pragma_…() work without it)"}
+NEEDS_EXTERNAL = "refused without --allow-external"
+_EXPLAIN = re.compile(
+    r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*EXPLAIN(?:\s+ANALY[SZ]E)?\b", re.I | re.S
+)
+
+
+def _check_statements(query: str) -> None:
+    """Refuse, in one line, anything but queries (see QUERY_STATEMENTS)."""
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as e:
+        raise UserError(_one_line(e)) from None
+    for statement in statements:
+        kind = statement.type.name
+        if kind == "EXPLAIN":
+            m = _EXPLAIN.match(statement.query)
+            if m is None:
+                raise UserError("cannot tell what this EXPLAIN statement explains: refused")
+            _check_statements(statement.query[m.end() :])
+        elif kind in EXTERNAL_STATEMENTS:
+            name, hint = EXTERNAL_STATEMENTS[kind], _HINTS.get(kind, "")
+            raise UserError(f"{name} statements are {NEEDS_EXTERNAL}{hint}")
+        elif kind not in QUERY_STATEMENTS:
+            raise UserError(
+                f"the warehouse is read-only and `nianbao sql` runs queries: {kind} refused"
+            )
+
+
+def _one_line(e: Exception) -> str:
+    """A DuckDB message without its query excerpt ("LINE 1: …" and the caret line)."""
+    lines = []
+    for line in str(e).strip().splitlines():
+        if line.startswith("LINE "):
+            break
+        if line.strip():
+            lines.append(line.strip())
+    return " ".join(lines)
 
 
 def run_sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    con = _connect(args.data)
+    from .csv_safety import escape_formulas
+
+    if not args.allow_external:
+        _check_statements(args.query)
+    con = _connect(args.data, external_access=args.allow_external)
     try:
         try:
             rel = con.sql(args.query)
+        except duckdb.PermissionException as e:  # a file outside the data directory
+            raise UserError(f"{_one_line(e)}: {NEEDS_EXTERNAL}") from None
         except duckdb.Error as e:
-            raise UserError(str(e).strip()) from None
+            raise user_error(e) or UserError(_one_line(e)) from None
         if rel is None:  # a statement without a result
             return 0
         columns = rel.columns
         if args.csv:
-            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer = csv.writer(_LineFeedRows(sys.stdout), lineterminator="\r\n")
             writer.writerow(columns)
             reader = rel.arrow()
             for batch in reader:
-                cols = [c.to_pylist() for c in batch.columns]
+                cols = [c.to_pylist() for c in escape_formulas(batch).columns]
                 writer.writerows(zip(*cols, strict=True))
             return 0
         rows = rel.limit(args.max_rows + 1).fetchall()
@@ -124,6 +199,21 @@ def run_sql(args: argparse.Namespace) -> int:
         con.close()
     _print_table(columns, rows, args.max_rows)
     return 0
+
+
+class _LineFeedRows:
+    """Rows ending in "\n", with fields holding a carriage return quoted all the same.
+
+    Python's csv module quotes a field containing "\r" only when "\r" is part of its
+    lineterminator; so rows are written with "\r\n" (one write call per row) and passed on
+    with "\n".
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def write(self, row: str) -> int:
+        return self.out.write(row.removesuffix("\r\n") + "\n")
 
 
 def _print_table(columns: list[str], rows: list[tuple], max_rows: int) -> None:
@@ -158,7 +248,7 @@ def run_export(args: argparse.Namespace) -> int:
     except FileNotFoundError as e:
         raise UserError(str(e)) from None
     except duckdb.Error as e:
-        raise UserError(f"export failed: {e}") from None
+        raise user_error(e) or UserError(f"export failed: {_one_line(e)}") from None
     for f in files:
         print(f)
     return 0

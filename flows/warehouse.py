@@ -81,6 +81,7 @@ class LoadStats:
     files_rewritten: int = 0
     files_removed: int = 0
     views_applied: bool = False
+    views_error: str = ""  # why the views were not refreshed after a committed load
     seconds: float = 0.0
 
     @property
@@ -297,14 +298,24 @@ def load(
             stats.generation = manifest.generation
             fault("committed")
         current = manifest or base
-        stats.views_applied = apply_views(root, current)
+        # The generation is committed: from here on a failure (disk full, read-only views
+        # file) is a note, not a failed load; the next connect() or load re-applies the views.
+        try:
+            stats.views_applied = apply_views(root, current)
+        except (OSError, duckdb.Error) as e:
+            from .errors import user_error
+
+            stats.views_error = str(user_error(e) or e).strip().splitlines()[0]
         fault("views_applied")
         if stats.views_applied:
             # The previous generation stays: connections opened before this load still read it.
             # (Views that could not be applied still name an older one: no GC then.)
             older = [g for g in store.manifest_numbers() if g < current.generation]
             keep = [current] + ([store.manifest(older[-1])] if older else [])
-            stats.files_removed = store.collect_garbage(keep, TABLES)
+            try:
+                stats.files_removed = store.collect_garbage(keep, TABLES)
+            except OSError:  # what stays is garbage: the next load removes it
+                pass
     stats.data = root
     stats.seconds = time.perf_counter() - started
     return stats
@@ -457,13 +468,15 @@ def _write_csv(
     reader = con.sql(f"SELECT {select} FROM {source}").arrow()
     import pyarrow.csv as pacsv
 
+    from .csv_safety import escape_formulas
+
     with open(path, "wb") as f:
         f.write(b"\xef\xbb\xbf")
         writer = None
         for batch in reader:
             if writer is None:
                 writer = pacsv.CSVWriter(f, batch.schema)
-            writer.write_batch(batch)
+            writer.write_batch(escape_formulas(batch))
         if writer is None:
             pacsv.write_csv(reader.schema.empty_table(), f)
         else:
@@ -473,6 +486,8 @@ def _write_csv(
 def _csv_bytes(table: pa.Table, path: Path) -> None:
     import pyarrow.csv as pacsv
 
+    from .csv_safety import escape_formulas
+
     with open(path, "wb") as f:
         f.write(b"\xef\xbb\xbf")
-        pacsv.write_csv(table, f)
+        pacsv.write_csv(escape_formulas(table), f)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -74,7 +76,6 @@ LOG_TABLES = {
 }
 
 _TOKEN = re.compile(r"\{\{([a-z_]+)(?::([^}]*))?\}\}")
-_CREATE = re.compile(r"\bCREATE\s+OR\s+REPLACE\s+VIEW\b", re.I)
 
 
 def sql_type(t: pa.DataType) -> str:
@@ -272,35 +273,109 @@ def apply_views(data: str | Path | None = None, manifest: Manifest | None = None
     return True
 
 
-def connect(data: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    data: str | Path | None = None, *, external_access: bool = True
+) -> duckdb.DuckDBPyConnection:
     """A read-only DuckDB connection on ``<data>/nianbao.duckdb`` with every view current.
 
-    Refreshes the stored views when they are stale and nobody else holds the file; otherwise
-    the connection gets temporary views that shadow the stored ones.  If a writer holds the
-    file, an in-memory connection with the same views is returned instead.
+    Read-only always: the views file is attached READ_ONLY, so CREATE, DROP, INSERT … fail
+    (only session-local TEMP objects can be made).  Stale views are refreshed first when no
+    loader holds the warehouse.  When the file cannot serve (another process holds it for
+    writing, or it is stale and cannot be refreshed: a load mid-commit, a full disk, a
+    read-only mount) the connection reads a private read-only snapshot instead: the same
+    views, rendered from the current manifest into a temporary file.
+
+    ``external_access=False`` (what ``nianbao sql`` uses): files outside the data directory
+    can be neither read, written nor attached, extensions are neither installed nor loaded,
+    and the configuration is locked.  DuckDB still allows writes and ATTACH *inside* the data
+    directory then (its ``allowed_directories`` does not tell reading from writing), so the
+    command also refuses statements other than queries.
     """
     root = data_dir(data)
     if not root.is_dir():
         raise FileNotFoundError(f"no data directory at {root} (run `nianbao ingest` first)")
     sql, key = render(root)
     path = duckdb_path(root)
-    store = Store(warehouse_dir(root))
     if not path.exists() or _file_key(path) != key:
+        _refresh(root)
+    spill = path.with_name(path.name + ".tmp")  # DuckDB's own default for a database file
+    con = _stored(path, key, spill) or _snapshot(sql, spill)
+    if not external_access:
+        _lock_down(con, root)
+    return con
+
+
+def _refresh(root: Path) -> None:
+    """Re-apply stale views unless a loader is mid-commit; failing leaves them stale."""
+    store = Store(warehouse_dir(root))
+    try:
         if not store.root.is_dir():  # nothing loaded yet: views over empty tables
             apply_views(root)
-        else:
-            with store.writer_lock(blocking=False) as locked:  # no loader mid-commit
-                if locked:
-                    apply_views(root)
+            return
+        with store.writer_lock(blocking=False) as locked:
+            if locked:
+                apply_views(root)
+    except (OSError, duckdb.Error):  # full disk, read-only mount: readers use a snapshot
+        pass
+
+
+def _stored(path: Path, key: str, spill: Path) -> duckdb.DuckDBPyConnection | None:
+    """The views file, if it can be read and holds the current views."""
+    if not path.exists():
+        return None
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except (duckdb.IOException, duckdb.ConnectionException):
-        con = duckdb.connect()
-        con.execute(sql)
-        return con
+        con = _open(path, spill)
+    except (OSError, duckdb.Error):  # a writer holds it (or it is damaged)
+        return None
     if _stored_key(con) != key:
-        con.execute(_CREATE.sub("CREATE OR REPLACE TEMP VIEW", sql))
+        con.close()
+        return None
     return con
+
+
+def _snapshot(sql: str, spill: Path) -> duckdb.DuckDBPyConnection:
+    """The views rendered into a temporary file, attached read-only (the file is unlinked at
+    once: the open handle keeps it readable and nothing is left behind)."""
+    tmp = Path(tempfile.mkdtemp(prefix="nianbao-views-"))
+    try:
+        db = tmp / "nianbao.duckdb"
+        build = duckdb.connect(str(db))
+        try:
+            build.execute(sql)
+        finally:
+            build.close()
+        return _open(db, spill)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _open(db: Path, spill: Path) -> duckdb.DuckDBPyConnection:
+    """A fresh DuckDB instance with ``db`` attached read-only as ``nianbao`` and nothing else.
+
+    A fresh in-memory instance rather than ``duckdb.connect(db, read_only=True)``: DuckDB
+    shares one instance per file within a process, and settings such as external access are
+    per instance, so locking one connection down would lock down the caller's others.  The
+    writable default ``memory`` catalog is detached.  Spills go to ``spill`` inside the data
+    directory, never to a shared directory such as /tmp: DuckDB lets a locked-down
+    connection read its temp directory.
+    """
+    con = duckdb.connect(":memory:", config={"temp_directory": spill.as_posix()})
+    try:
+        con.execute(f"ATTACH {lit(db.as_posix())} AS nianbao (READ_ONLY)")
+        con.execute("USE nianbao")
+        con.execute("DETACH memory")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _lock_down(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """No file access outside the data directory (the views read its Parquet files), no
+    extensions, and no way to change that back."""
+    con.execute(f"SET allowed_directories = [{lit(root.as_posix() + '/')}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
 def _file_key(path: Path) -> str | None:
