@@ -22,11 +22,15 @@ Nothing is downloaded: the model files are read from the installed wheel (see
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import os
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -58,8 +62,39 @@ _DIGITISH = set("0123456789.,，").union(*_LOOKALIKE.values())
 # ---------------------------------------------------------------------------------------------
 
 
+# First imports of the engine's modules happen under one lock.  OpenCV's ``cv2/__init__.py``
+# swaps ``sys.modules["cv2"]`` for its native module while it bootstraps, so a second thread
+# that imports cv2 (or asks ``importlib.util.find_spec("cv2")``) during that window gets a
+# half-made module or ``ValueError: cv2.__spec__ is None`` — measured in the nightly flow, whose
+# ThreadPoolTaskRunner reads several images at once in a fresh process.
+_IMPORT_LOCK = threading.Lock()
+_MODULES: dict[str, ModuleType] = {}
+
+
+def _module(name: str) -> ModuleType:
+    """``cv2``/``onnxruntime``, imported once per process, by one thread at a time."""
+    mod = _MODULES.get(name)
+    if mod is None:
+        with _IMPORT_LOCK:
+            mod = _MODULES.get(name) or importlib.import_module(name)
+            _MODULES[name] = mod
+    return mod
+
+
+def _cv2() -> Any:
+    return _module("cv2")
+
+
+def _installed(name: str) -> bool:
+    """Whether ``name`` can be imported, without importing it (and without racing an import
+    under way in another thread: that one holds the lock, and is in ``sys.modules`` after)."""
+    with _IMPORT_LOCK:
+        return name in sys.modules or importlib.util.find_spec(name) is not None
+
+
 def _model_dir() -> Path | None:
-    spec = importlib.util.find_spec("rapidocr_onnxruntime")
+    with _IMPORT_LOCK:  # the wheel is never imported, only located
+        spec = importlib.util.find_spec("rapidocr_onnxruntime")
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations))) / "models"
@@ -68,7 +103,7 @@ def _model_dir() -> Path | None:
 def ocr_available() -> tuple[bool, str]:
     """(True, "") when OCR can run here, else (False, reason) for "OCR unavailable: <reason>"."""
     for mod in ("numpy", "cv2", "onnxruntime"):
-        if importlib.util.find_spec(mod) is None:
+        if not _installed(mod):
             return False, f"python package {mod!r} is not installed"
     models = _model_dir()
     if models is None:
@@ -82,11 +117,10 @@ class _Recogniser:
     """The wheel's PP-OCRv4 recogniser, fed packed strips and decoded with positions."""
 
     def __init__(self) -> None:
-        import onnxruntime as ort
-
         ok, why = ocr_available()
         if not ok:
             raise DocumentError(f"OCR unavailable: {why}")
+        ort = _module("onnxruntime")
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
         path = str(_model_dir() / REC_MODEL)  # type: ignore[operator]
@@ -106,12 +140,16 @@ class _Recogniser:
         # ('1' 0.7 / '１' 0.3), and in a number a lone '0' is also read as 'o' (the glyphs are
         # the same oval in many fonts): a character's confidence sums its look-alike group.
         where = {c: i for i, c in enumerate(self.chars) if c}
+        # Characters by NFKC form, once: comparing every pair cost ~6 s per engine (6,600²).
+        twins: dict[str, set[str]] = {}
+        for d in where:
+            twins.setdefault(unicodedata.normalize("NFKC", d), set()).add(d)
         self.group: dict[int, list[int]] = {}
         for i, c in enumerate(self.chars):
             if not c:
                 continue
             n = unicodedata.normalize("NFKC", c)
-            alike = {d for d in where if d != c and unicodedata.normalize("NFKC", d) == n}
+            alike = twins[n] - {c}
             if n != c and n in where:
                 alike.add(n)
             alike |= {d for d in _LOOKALIKE.get(n, "") if d in where}
@@ -230,7 +268,7 @@ def _untile(text: str, conf: float) -> tuple[str, float]:
 
 
 def _to_height(crop: np.ndarray) -> np.ndarray:
-    import cv2
+    cv2 = _cv2()
 
     h, w = crop.shape[:2]
     nw = max(8, int(round(w * _REC_H / max(h, 1))))
@@ -244,12 +282,39 @@ _LOCK = threading.Lock()
 
 
 def _engine() -> _Recogniser:
-    """One recogniser per process (loading the model takes ~0.3 s)."""
+    """One recogniser per process (loading the model takes ~0.3 s), made by one thread while
+    the others wait; ``InferenceSession.run`` may then be called from any number of threads."""
     global _ENGINE
-    with _LOCK:
-        if _ENGINE is None:
-            _ENGINE = _Recogniser()
-        return _ENGINE
+    engine = _ENGINE
+    if engine is None:
+        with _LOCK:
+            if _ENGINE is None:
+                _ENGINE = _Recogniser()
+            engine = _ENGINE
+    return engine
+
+
+# Sessions inherited through a fork: kept referenced, never destroyed (see below).
+_INHERITED: list[_Recogniser] = []
+
+
+def _after_fork_in_child() -> None:
+    """A forked worker (a process pool) starts with fresh locks and makes its own session.
+
+    A lock held by a parent thread at the fork would never be released in the child.  ONNX
+    Runtime is not fork-safe: the inherited session's thread pool has no threads in the child,
+    and destroying that session there hangs for good (measured: ``pthread_cond_destroy`` waits
+    for the parent's workers), so it is parked in ``_INHERITED`` instead of being freed.
+    """
+    global _ENGINE, _LOCK, _IMPORT_LOCK
+    if _ENGINE is not None:
+        _INHERITED.append(_ENGINE)
+    _ENGINE = None
+    _LOCK = threading.Lock()
+    _IMPORT_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,7 +356,7 @@ class _Page:
 
 
 def _decode_image(data: bytes) -> np.ndarray:
-    import cv2
+    cv2 = _cv2()
 
     buf = np.frombuffer(data, dtype=np.uint8)
     img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
@@ -304,7 +369,7 @@ def _decode_image(data: bytes) -> np.ndarray:
 
 def _char_height(ink: np.ndarray) -> int:
     """Median height of glyph-sized components: the scale every threshold is relative to."""
-    import cv2
+    cv2 = _cv2()
 
     n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     h = stats[1:, cv2.CC_STAT_HEIGHT]
@@ -333,7 +398,7 @@ def _runs(flags: np.ndarray, max_gap: int = 0) -> list[tuple[int, int]]:
 
 
 def _analyse(gray: np.ndarray) -> _Page:
-    import cv2
+    cv2 = _cv2()
 
     blur = cv2.GaussianBlur(gray, (3, 3), 0)
     _, binv = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
@@ -448,7 +513,7 @@ def _table(
 
 def _text_lines(ink: np.ndarray, ch: int, split: bool = True) -> list[_Line]:
     """Text lines by row projection; with ``split``, segments at wide horizontal gaps."""
-    import cv2
+    cv2 = _cv2()
 
     if ink.size == 0 or not ink.any():
         return []
