@@ -16,6 +16,11 @@ from .errors import UserError
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TZ = "Asia/Shanghai"
 DEFAULT_API = "http://127.0.0.1:4200/api"
+# Seconds Prefect waits for its temporary server (`run`/`demo` without PREFECT_API_URL) to
+# answer.  Prefect's default, 20 s, is a race on a busy 2-core machine: the server takes ~17 s
+# there when idle, so `nianbao demo` failed with "Timed out while attempting to connect to
+# ephemeral Prefect API server".  A slow start is waited for; a broken server still fails.
+EPHEMERAL_STARTUP_TIMEOUT = 180
 
 EXAMPLE_QUERIES = [
     (
@@ -117,6 +122,18 @@ def _registry(arg: str | None) -> Path:
     return path
 
 
+def _prefect_startup() -> None:
+    """A generous start-up limit for Prefect's temporary server (EPHEMERAL_STARTUP_TIMEOUT).
+
+    Set in the environment before prefect is first imported: Prefect reads its settings from
+    the environment at import.  An explicit PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+    wins.
+    """
+    os.environ.setdefault(
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(EPHEMERAL_STARTUP_TIMEOUT)
+    )
+
+
 def _quiet_prefect(verbose: bool) -> None:
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -133,6 +150,7 @@ def _quiet_prefect(verbose: bool) -> None:
 def _run_flow(
     registry: Path, data: Path, delay: float, portals, quiet: bool, verbose: bool
 ) -> dict:
+    _prefect_startup()
     _quiet_prefect(verbose)
     from rich.console import Console
 
@@ -206,6 +224,7 @@ def print_summary(result: dict) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    _prefect_startup()
     registry, data = _registry(args.registry), _data(args.data)
     result = _run_flow(registry, data, args.delay, args.portal, args.quiet, args.verbose)
     if args.json:
@@ -292,6 +311,7 @@ def _cell(v: object) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    _prefect_startup()
     data = _data(args.data)
     from nianbao.demo.portal import start_portal
 
