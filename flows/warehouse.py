@@ -346,7 +346,7 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
             )
         else:
             out.append(p)
-    return [p.resolve() for p in out]
+    return [p.absolute() for p in out]
 
 
 def ingest(

@@ -60,19 +60,21 @@ def _documents_schema() -> pa.Schema:
     return SCHEMA
 
 
-def _runs_schema(name: str) -> pa.Schema:
-    try:
-        from . import runlog
-    except ImportError:
-        ts = pa.timestamp("us", tz="UTC")
-        return pa.schema([("run_id", pa.string()), ("started_at", ts), ("status", pa.string())])
-    return runlog.RUNS_SCHEMA if name == "runs" else runlog.PORTAL_RUNS_SCHEMA
+def _runlog_schema(name: str) -> pa.Schema:
+    from . import runlog
+
+    return {
+        "runs": runlog.RUNS_SCHEMA,
+        "portal_runs": runlog.PORTAL_RUNS_SCHEMA,
+        "extractions": runlog.EXTRACTIONS_SCHEMA,
+    }[name]
 
 
 LOG_TABLES = {
     "documents": _documents_schema,
-    "runs": lambda: _runs_schema("runs"),
-    "portal_runs": lambda: _runs_schema("portal_runs"),
+    "runs": lambda: _runlog_schema("runs"),
+    "portal_runs": lambda: _runlog_schema("portal_runs"),
+    "extractions": lambda: _runlog_schema("extractions"),
 }
 
 _TOKEN = re.compile(r"\{\{([a-z_]+)(?::([^}]*))?\}\}")
@@ -140,7 +142,10 @@ def _log_source(store: Store, table: str) -> str:
     tdir = store.root / table
     if tdir.is_dir() and next(tdir.rglob("part-*.parquet"), None) is not None:
         pattern = lit(tdir.as_posix() + "/**/part-*.parquet")
-        return f"read_parquet({pattern}, union_by_name = true)"
+        # BY NAME against the typed empty relation: every column of the writer's schema is
+        # there (NULL in parts written before it existed), typed even where all are NULL.
+        parts = f"SELECT * FROM read_parquet({pattern}, union_by_name = true)"
+        return f"({parts} UNION ALL BY NAME SELECT * FROM {_empty(LOG_TABLES[table]())})"
     return _empty(LOG_TABLES[table]())
 
 

@@ -14,9 +14,21 @@ CREATE OR REPLACE VIEW stored_checks AS SELECT * FROM {{source:checks}};
 CREATE OR REPLACE VIEW stored_report_values AS SELECT * FROM {{source:report_values}};
 
 -- Append-only logs other flows write (part-*.parquet): the crawler's documents (one row per
--- fetch, so a URL fetched on several nights has several rows), the nightly flow's runs (one
--- row per run) and portal_runs (one row per portal per run).
-CREATE OR REPLACE VIEW documents AS SELECT * FROM {{source:documents}};
+-- fetch, so a URL fetched on several nights has several rows), the nightly flow's
+-- extractions (one row per document extraction tried: `outcome` is `report` or the reason it
+-- is not one, e.g. limit:time, not_a_report, unsupported:ofd), runs (one row per run) and
+-- portal_runs (one row per portal per run).
+CREATE OR REPLACE VIEW extractions AS SELECT * FROM {{source:extractions}};
+
+-- Each fetch with what became of its body at the latest extraction of that snapshot.
+CREATE OR REPLACE VIEW documents AS
+SELECT d.*, x.outcome AS extraction, x.error AS extraction_error,
+       x.parser_version AS extraction_version
+FROM {{source:documents}} AS d
+LEFT JOIN (
+    SELECT url, sha256, outcome, error, parser_version FROM extractions
+    QUALIFY row_number() OVER (PARTITION BY url, sha256 ORDER BY extracted_at DESC) = 1
+) AS x ON x.url = d.url AND x.sha256 = d.sha256;
 
 CREATE OR REPLACE VIEW runs AS SELECT * FROM {{source:runs}};
 

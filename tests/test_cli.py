@@ -25,13 +25,14 @@ def test_extract_json_one_line_per_input(capsys, tmp_path):
     assert set(first["facts"][0]) == {"table", "item", "column", "value", "unit", "raw"}
     assert set(first["checks"][0]) == {"name", "ok", "detail"}
     assert len(first["facts"]) == 200
-    assert second["errors"] == ["empty input"] and second["facts"] == []
+    # the error carries its reason class (as in `ingest` and the run summary)
+    assert second["errors"] == ["unreadable: empty input"] and second["facts"] == []
 
 
 def test_extract_fails_only_when_every_input_fails(capsys, tmp_path):
     assert main(["extract", "--json", str(tmp_path / "missing.txt")]) == 1
     err = json.loads(capsys.readouterr().out)["errors"][0]
-    assert err.startswith("cannot read")
+    assert err.startswith("unreadable: cannot read")
 
 
 def test_bad_registry_is_one_clear_line(capsys, tmp_path):

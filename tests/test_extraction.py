@@ -108,3 +108,46 @@ def test_pool_sizes_give_identical_results(workers: int) -> None:
     assert [o.job.source for o in outcomes] == sorted(j.source for j in jobs)
     assert all(o.ok and o.result.source == o.job.source for o in outcomes)
     assert sum(len(o.result.facts) for o in outcomes) == 200 * len(SEED_FILES)
+
+
+def test_extractions_log_explains_documents_and_settles_them(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from nianbao.extract.documents_log import DocumentsLog
+    from nianbao.flows import runlog
+    from nianbao.flows.warehouse_views import apply_views
+
+    url, sha = "https://www.example.gov.cn/nb/2024.pdf", "ab" * 32
+    with DocumentsLog(tmp_path) as log:
+        log.append({"url": url, "kind": "attachment", "outcome": "new", "sha256": sha})
+    rows = [
+        {
+            "run_id": f"r{i}",
+            "url": url,
+            "sha256": sha,
+            "parser_version": "v1",
+            "extracted_at": datetime(2026, 1, i + 1, tzinfo=UTC),
+            "outcome": "limit:time",
+            "error": "over 60 s",
+        }
+        for i in range(2)
+    ]
+    runlog.write_extractions(tmp_path, rows)
+    assert runlog.settled_extractions(tmp_path) == set()  # a time-out is tried again…
+    runlog.write_extractions(tmp_path, [{**rows[0], "run_id": "r3", "extracted_at": None}])
+    assert runlog.settled_extractions(tmp_path) == {(url, sha, "v1")}  # …three times in all
+    runlog.write_extractions(
+        tmp_path,
+        [{**rows[0], "url": url + "x", "outcome": "not_a_report", "error": "no tables"}],
+    )
+    assert (url + "x", sha, "v1") in runlog.settled_extractions(tmp_path)
+
+    apply_views(tmp_path)
+    con = connect(tmp_path)
+    try:
+        got = con.execute("SELECT url, extraction, extraction_error FROM documents").fetchall()
+        n = con.execute("SELECT count(*) FROM extractions").fetchone()[0]
+    finally:
+        con.close()
+    assert n == 4
+    assert got == [(url, "limit:time", "over 60 s")]
