@@ -1,9 +1,10 @@
 """Guards before the expensive step: hostile files are refused fast, naming the limit, in
 bounded memory, while normal reports read as before.
 
-Each hostile file (built by tests/hostile_files.py) is read in a child process: its
-``ru_maxrss`` is the peak of that one read, where the test process's own high-water mark would
-hide it.  The child also caps its address space, so a guard that regresses fails the test
+Each hostile file (built by tests/hostile_files.py) is read in a child process: its ``VmHWM``
+is the peak of that one read, where the test process's own high-water mark would hide it
+(``ru_maxrss`` would not do: it survives the exec, so a child of a large pytest process starts
+with pytest's peak).  The child also caps its address space, so a guard that regresses fails the test
 with a MemoryError instead of taking the memory of a shared machine.
 """
 
@@ -31,6 +32,13 @@ _CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 
+
+def peak_mb():
+    with open("/proc/self/status") as f:
+        line = next(x for x in f if x.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 import docx, openpyxl, pdfplumber, pypdfium2  # loaded before the baseline is taken
 from nianbao.extract import readers
@@ -51,13 +59,13 @@ def attempt(read):
 
 
 path = Path(sys.argv[1])
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_mb()
 result = {{"path": attempt(lambda: readers.read_path(path))}}
 if sys.argv[2] == "bytes":
     data = path.read_bytes()
     result["bytes"] = attempt(lambda: readers.read_bytes(data, source=str(path)))
-result["base_mb"] = base / 1024
-result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+result["base_mb"] = base
+result["peak_mb"] = peak_mb()
 print(json.dumps(result))
 """
 
