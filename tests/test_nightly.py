@@ -1,25 +1,16 @@
-"""The nightly Prefect flow end to end against the local test portal (Prefect's temporary
-server: ~10 s once per test process)."""
+"""The nightly Prefect flow end to end against the local test portal (on the test run's one
+Prefect server: the ``prefect_server`` fixture in conftest.py)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pytest
+from nianbao.demo.portal import start_portal
+from nianbao.flows.nightly import nightly
+from nianbao.flows.warehouse import connect
 
-# Prefect reads its settings at import: a private home, no telemetry, quiet server logs.
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="nianbao-prefect-"))
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-
-from nianbao.demo.portal import start_portal  # noqa: E402
-from nianbao.flows.nightly import nightly  # noqa: E402
-from nianbao.flows.warehouse import connect  # noqa: E402
-
-LOADABLE = ("html", "json-html")  # content the extractor reads today (PDF/Word: issue 6)
+LOADABLE = ("html", "json-html")  # report pages whose own body carries the tables
 
 
 def portal_ids_of(portal, site: str) -> set[str]:
@@ -36,7 +27,7 @@ def query(data: Path, sql: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory):
+def nights(tmp_path_factory, prefect_server):
     """Three nights: a first crawl, an unchanged night, a night with one portal down and one
     listing emptied.  Returns the portal's ground truth and each night's result."""
     tmp = tmp_path_factory.mktemp("nightly")
@@ -48,6 +39,7 @@ def nights(tmp_path_factory):
             for e in portal.expected_reports(reachable_only=True)
             if e.content in LOADABLE and e.format in ("2019", "2021")
         ]
+        images = [e for e in portal.expected_reports(reachable_only=True) if e.content == "images"]
         failing, emptied = portal_ids_of(portal, "vsb"), portal_ids_of(portal, "cicro")
         run = {"registry": str(registry), "data": str(data), "delay": 0.01}
         first = nightly(**run)
@@ -60,6 +52,7 @@ def nights(tmp_path_factory):
     return {
         "data": data,
         "expected": expected,
+        "images": images,
         "failing": failing,
         "emptied": emptied,
         "runs": (first, second, third),
@@ -165,3 +158,23 @@ def test_reposted_report_is_marked_as_a_duplicate(nights):
             or pair[0].rsplit("/", 3)[0] == pair[1].rsplit("/", 3)[0]
             or any("download" in u or "attach" in u for u in pair)
         )
+
+
+def test_image_only_report_is_read_by_ocr(nights):
+    """A report posted only as a screenshot of its tables (H3) is loaded with every cell of its
+    ground truth: OCR runs inside the flow's extraction workers.  (Its copy posted as a page
+    elsewhere is not paired with it in report_duplicates: a screenshot carries no agency or
+    year to match on.)"""
+    images = nights["images"]
+    assert images, "the test portal posts at least one report as an image"
+    facts: dict[str, dict[str, str]] = {}
+    for url, code, raw in query(
+        nights["data"],
+        "SELECT r.source_url, f.code, f.raw FROM facts f JOIN reports r USING (report_id)",
+    ):
+        facts.setdefault(url, {})[code] = raw
+    for e in images:
+        assert e.attachment_url.endswith((".png", ".jpg")) and e.values
+        expected = {code: printed.strip() for code, printed in e.values.items()}
+        assert facts.get(e.attachment_url) == expected, e.attachment_url
+    assert "reading failed" not in (nights["runs"][0]["run"]["detail"] or "")
