@@ -18,12 +18,17 @@ def portal_ids_of(portal, site: str) -> set[str]:
     return {r["portal_id"] for r in portal.registry_rows() if r["list_url"].startswith(base + "/")}
 
 
-def query(data: Path, sql: str) -> list[tuple]:
+def query(data: Path, sql: str, params: tuple = ()) -> list[tuple]:
     con = connect(data)
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params).fetchall()
     finally:
         con.close()
+
+
+def table_url(e) -> str:
+    """Where a report's tables are: its page, or for an image-only report (H3) the image."""
+    return e.attachment_url if e.content == "images" else e.url
 
 
 @pytest.fixture(scope="module")
@@ -138,10 +143,11 @@ def test_runs_and_portal_health_views(nights):
 
 
 def test_reposted_report_is_marked_as_a_duplicate(nights):
-    """The portal re-posts one report in a second column (H14): two URLs, one report."""
+    """The portal re-posts reports in a second column (H14), one of them as a screenshot of
+    its title and tables (H3): two URLs, one report."""
     reposted: dict[str, list[str]] = {}
-    for e in nights["expected"]:
-        reposted.setdefault(e.report_id, []).append(e.url)
+    for e in nights["expected"] + nights["images"]:
+        reposted.setdefault(e.report_id, []).append(table_url(e))
     copies = [sorted(urls) for urls in reposted.values() if len(urls) > 1]
     assert copies, "the test portal re-posts at least one report"
     dups = query(
@@ -162,9 +168,8 @@ def test_reposted_report_is_marked_as_a_duplicate(nights):
 
 def test_image_only_report_is_read_by_ocr(nights):
     """A report posted only as a screenshot of its tables (H3) is loaded with every cell of its
-    ground truth: OCR runs inside the flow's extraction workers.  (Its copy posted as a page
-    elsewhere is not paired with it in report_duplicates: a screenshot carries no agency or
-    year to match on.)"""
+    ground truth, and with the agency and year its title line states: OCR runs inside the
+    flow's extraction workers."""
     images = nights["images"]
     assert images, "the test portal posts at least one report as an image"
     facts: dict[str, dict[str, str]] = {}
@@ -177,4 +182,10 @@ def test_image_only_report_is_read_by_ocr(nights):
         assert e.attachment_url.endswith((".png", ".jpg")) and e.values
         expected = {code: printed.strip() for code, printed in e.values.items()}
         assert facts.get(e.attachment_url) == expected, e.attachment_url
+        meta = query(
+            nights["data"],
+            "SELECT agency, year FROM reports WHERE source_url = ?",
+            (e.attachment_url,),
+        )
+        assert meta == [(e.agency, e.year)]
     assert "reading failed" not in (nights["runs"][0]["run"]["detail"] or "")
