@@ -6,8 +6,9 @@ in the nightly flow) happens only while OpenCV is imported for the *first* time,
 threads reach that import together.  In the pytest process cv2 is long imported, so the reads
 run in a subprocess that has not touched cv2, ONNX Runtime or the OCR module before its eight
 threads are released at once through a barrier.  The same subprocess then forks a process pool
-after its own engine is loaded (ONNX Runtime is not fork-safe; a pool of forked workers is how
-the nightly flow may extract) and reads some images there.
+after its own engine is loaded and reads some images there: the hardest case for a worker
+process (ONNX Runtime is not fork-safe, and destroying an inherited session hung for good).
+The nightly flow's workers come from a fork server that has not loaded OCR, an easier case.
 """
 
 from __future__ import annotations
