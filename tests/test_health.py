@@ -52,4 +52,6 @@ def test_robots_and_moved_columns_say_why():
     h = assess([], night(1, status="disallowed"))
     assert (h.status, h.reason) == (UNHEALTHY, "robots.txt disallows the listing")
     h = assess([night(1, listed=4)], night(2, status="not_found", failed=1))
-    assert h.status == UNHEALTHY and h.reasons == ["listing URL not found (404): column moved or removed?"]
+    assert h.status == UNHEALTHY and h.reasons == [
+        "listing URL not found (404): column moved or removed?"
+    ]

@@ -73,8 +73,7 @@ BUG_SPLIT_HEADER = "A: 2019 active header split over two rows (本年新|本年�
 BUG_SHORT_ROW = "C: HTML appeals row with 14 <td> numbers is padded to 15 and read shifted"
 BUG_NOTE_PROSE = "D: pipe-less header with a Hubei filling note taken for prose"
 BUG_BLANK_FILLER = "B2: all-blank row followed by span filler ('| 行政强制 |  | ||') is dropped"
-KNOWN: dict[tuple[str, ...], str] = {
-}
+KNOWN: dict[tuple[str, ...], str] = {}
 
 
 def cases(test: str, firsts: tuple[str, ...], seconds: tuple[str, ...]) -> list:
