@@ -35,6 +35,15 @@ _MB = 1024 * 1024
 # --------------------------------------------------------------------------------------------
 
 
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    """A small deflated zip of ``members`` (name → content), for the zip checks' tests."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
 def _deflate_repeated(block: bytes, count: int) -> bytes:
     """Raw deflate data of ``block * count``, without compressing ``count`` blocks.
 

@@ -8,12 +8,11 @@ generated reports; reading them needs no font and no network.  DOC needs LibreOf
 from __future__ import annotations
 
 import csv
-import io
 import struct
-import zipfile
 from pathlib import Path
 
 import pytest
+from hostile_files import zip_bytes
 from nianbao.extract import office, pdf, sniff
 from nianbao.extract.document import DocumentError, Paragraph, Table
 from nianbao.extract.readers import read_bytes, read_path
@@ -266,14 +265,6 @@ def test_doc_is_converted_by_libreoffice() -> None:
 # -- Sniffing and limits -------------------------------------------------------------------------
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return buf.getvalue()
-
-
 def _ole(stream: str) -> bytes:
     """A compound-file header and one directory sector naming ``stream``."""
     entry = stream.encode("utf-16-le") + b"\0\0"
@@ -296,8 +287,11 @@ def test_sniff_fixtures(name: str, kind: str) -> None:
 
 
 def test_sniff_containers_and_magic() -> None:
-    assert sniff.sniff_bytes(_zip({"OFD.xml": b"<ofd/>", "Doc_0/Document.xml": b"x"})).kind == "ofd"
-    assert sniff.sniff_bytes(_zip({"a.txt": b"x"})).kind == "zip"
+    assert (
+        sniff.sniff_bytes(zip_bytes({"OFD.xml": b"<ofd/>", "Doc_0/Document.xml": b"x"})).kind
+        == "ofd"
+    )
+    assert sniff.sniff_bytes(zip_bytes({"a.txt": b"x"})).kind == "zip"
     assert sniff.sniff_bytes(_ole("Workbook")).kind == "xls"
     assert sniff.sniff_bytes(_ole("WordDocument")).kind == "doc"
     assert sniff.sniff_bytes(_ole("WordDocument") + b"WpsCustomData").kind == "wps"
@@ -307,17 +301,17 @@ def test_sniff_containers_and_magic() -> None:
     assert sniff.sniff_bytes(b"{\\rtf1\\ansi hello}").kind == "rtf"
     assert sniff.sniff_bytes(b"<html><body><p>x</p></body></html>").kind == "html"
     with pytest.raises(DocumentError, match="OFD.*not supported"):
-        read_bytes(_zip({"OFD.xml": b"<ofd/>"}))
+        read_bytes(zip_bytes({"OFD.xml": b"<ofd/>"}))
 
 
 def test_zip_bomb_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    bomb = _zip({"word/document.xml": b"\0" * (20 * 1024 * 1024)})
+    bomb = zip_bytes({"word/document.xml": b"\0" * (20 * 1024 * 1024)})
     assert len(bomb) < 100_000
     with pytest.raises(DocumentError, match="zip bomb"):
         read_bytes(bomb)
     monkeypatch.setattr(sniff, "MAX_ZIP_MEMBERS", 10)
     with pytest.raises(DocumentError, match="members > limit 10"):
-        read_bytes(_zip({f"f{i}": b"x" for i in range(11)}))
+        read_bytes(zip_bytes({f"f{i}": b"x" for i in range(11)}))
     monkeypatch.setattr(sniff, "MAX_ZIP_MEMBERS", 5000)
     monkeypatch.setattr(sniff, "MAX_ZIP_UNCOMPRESSED", 1000)
     with pytest.raises(DocumentError, match="inflates to"):

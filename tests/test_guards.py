@@ -19,6 +19,7 @@ from pathlib import Path
 
 import hostile_files
 import pytest
+from hostile_files import zip_bytes
 from nianbao.extract import office, pdf, sniff
 from nianbao.extract.document import DocumentError, LimitExceeded, Table
 from nianbao.extract.readers import read_bytes, read_path
@@ -141,16 +142,8 @@ def test_generators_build_what_they_claim(hostile_dir: Path) -> None:
 # -- the guards one by one, in process (small limits, no bombs) ---------------------------------
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return buf.getvalue()
-
-
 def test_check_zip_counts_real_bytes_not_declared_ones() -> None:
-    data = bytearray(_zip({"a.xml": b"<a/>" + b" " * 5_000_000}))
+    data = bytearray(zip_bytes({"a.xml": b"<a/>" + b" " * 5_000_000}))
     with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
         local = zf.getinfo("a.xml").header_offset
     central = data.rfind(b"PK\x01\x02")
@@ -160,7 +153,7 @@ def test_check_zip_counts_real_bytes_not_declared_ones() -> None:
     with pytest.raises(LimitExceeded, match="inflates past the 1000 bytes") as e:
         sniff.check_zip(bytes(data))
     assert e.value.limit == "inflated"
-    assert sniff.check_zip(_zip({"a.xml": b"<a/>" * 1000})) == ["a.xml"]
+    assert sniff.check_zip(zip_bytes({"a.xml": b"<a/>" * 1000})) == ["a.xml"]
 
 
 def test_sheet_extents_are_counted_from_the_xml(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -237,7 +230,7 @@ def test_a_small_generated_workbook_reads() -> None:
 
 
 def test_zip_member_with_a_wrong_crc_is_a_document_error() -> None:
-    data = bytearray(_zip({"word/document.xml": b"<w:document/>" * 100}))
+    data = bytearray(zip_bytes({"word/document.xml": b"<w:document/>" * 100}))
     with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
         local = zf.getinfo("word/document.xml").header_offset
     central = data.rfind(b"PK\x01\x02")
