@@ -28,8 +28,8 @@ from pathlib import Path
 
 import lxml.html
 import pandas as pd
+from nianbao.core.document import DocumentError
 from nianbao.demo.synth import HTML_MARKUPS, TEXT_STYLES, SynthReport, random_report, render
-from nianbao.extract.document import DocumentError
 from nianbao.extract.readers import read_bytes
 from nianbao.transform.report import extract_document
 from nianbao.transform.result import ExtractResult

@@ -24,9 +24,9 @@ from collections.abc import Iterable
 from html import escape as _html_escape
 
 from lxml import etree
+from nianbao.core.document import Block, Document, DocumentError, Paragraph, Table
 
 from .charset import decode
-from .document import Block, Document, DocumentError, Paragraph, Table
 
 __all__ = ["parse_html"]
 

@@ -34,8 +34,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-
-from .document import Block, Document, DocumentError, Paragraph, Table
+from nianbao.core.document import Block, Document, DocumentError, Paragraph, Table
 
 ENGINE = "rapidocr_onnxruntime/PP-OCRv4-rec"
 REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"

@@ -30,7 +30,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from .document import Block, Document, DocumentError, LimitExceeded, Paragraph, Table
+from nianbao.core.document import Block, Document, DocumentError, LimitExceeded, Paragraph, Table
+
 from .sniff import MAX_SHEET_CELLS, check_zip
 from .textdump import _is_prose
 

@@ -33,7 +33,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .document import Block, Document, DocumentError, LimitExceeded, Paragraph, Table
+from nianbao.core.document import Block, Document, DocumentError, LimitExceeded, Paragraph, Table
+
 from .sniff import (
     MAX_IMAGE_PIXELS,
     MAX_PDF_CHARS,

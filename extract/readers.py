@@ -10,7 +10,8 @@ import os
 import stat
 from pathlib import Path
 
-from .document import Document, DocumentError, LimitExceeded, UnsupportedFormat
+from nianbao.core.document import Document, DocumentError, LimitExceeded, UnsupportedFormat
+
 from .sniff import UNSUPPORTED_REASON, sniff_bytes
 
 MAX_BYTES = 50 * 1024 * 1024

@@ -18,7 +18,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
-from .document import DocumentError, LimitExceeded
+from nianbao.core.document import DocumentError, LimitExceeded
 
 # Limits (all inputs are already capped at readers.MAX_BYTES compressed).
 MAX_ZIP_MEMBERS = 5000

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 
+from nianbao.core.document import Document, DocumentError, Paragraph, Table
+
 from .charset import decode
-from .document import Document, DocumentError, Paragraph, Table
 
 _NUMERIC_TOKEN = re.compile(r"^[+\-−減减增]?\d[\d,，.]*(?:万元|元|件|项|个|%)?$|^[/／\-—–－]+$")
 _PROSE_PUNCT = re.compile(r"[，。；：,;:！？]")

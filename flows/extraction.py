@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
-from nianbao.extract.document import DocumentError, LimitExceeded, UnsupportedFormat
+from nianbao.core.document import DocumentError, LimitExceeded, UnsupportedFormat
 from nianbao.extract.readers import read_bytes, read_file
 from nianbao.transform.report import extract_document
 from nianbao.transform.result import ExtractResult

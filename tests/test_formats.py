@@ -12,15 +12,16 @@ import struct
 from pathlib import Path
 
 import pytest
+from conftest import SEED_EXPECTED, SEED_FILES
 from hostile_files import zip_bytes
+from nianbao.core.document import DocumentError, Paragraph, Table
 from nianbao.extract import office, pdf, sniff
-from nianbao.extract.document import DocumentError, Paragraph, Table
 from nianbao.extract.readers import read_bytes, read_path
 from nianbao.transform.report import extract_document
 
 HERE = Path(__file__).parent / "fixtures"
 FMT = HERE / "formats"
-SEEDS = sorted((HERE / "seeds").glob("*.txt"))
+SEEDS = SEED_FILES
 HAS_SOFFICE = office.soffice_path() is not None
 needs_soffice = pytest.mark.skipif(
     not HAS_SOFFICE,
@@ -35,7 +36,7 @@ def _value(raw: str) -> int | float:
 
 
 def expected_csv(seed: Path) -> dict[Key, str]:
-    with open(HERE / "seeds" / "expected" / f"{seed.stem}.csv", encoding="utf-8") as f:
+    with open(SEED_EXPECTED / f"{seed.stem}.csv", encoding="utf-8") as f:
         return {(r["table"], r["item"], r["column"]): r["raw"] for r in csv.DictReader(f)}
 
 
@@ -146,7 +147,7 @@ def test_cid_text_layer_detected_and_sent_to_ocr(monkeypatch: pytest.MonkeyPatch
         def ocr_page_image(png: bytes, source: str = "") -> object:
             assert png.startswith(b"\x89PNG")
             calls.append(source)
-            from nianbao.extract.document import Document
+            from nianbao.core.document import Document
 
             return Document(blocks=[Paragraph(f"ocr {source}")], kind="pdf-ocr")
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import hostile_files
 import pytest
 from hostile_files import zip_bytes
+from nianbao.core.document import DocumentError, LimitExceeded, Table
 from nianbao.extract import office, pdf, sniff
-from nianbao.extract.document import DocumentError, LimitExceeded, Table
 from nianbao.extract.readers import read_bytes, read_path
 
 FMT = Path(__file__).parent / "fixtures" / "formats"
@@ -43,7 +43,7 @@ def peak_mb():
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 import docx, openpyxl, pdfplumber, pypdfium2  # loaded before the baseline is taken
 from nianbao.extract import readers
-from nianbao.extract.document import DocumentError
+from nianbao.core.document import DocumentError
 
 
 def attempt(read):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nianbao.extract.document import Document, DocumentError, Paragraph, Table
+from nianbao.core.document import Document, DocumentError, Paragraph, Table
 from nianbao.extract.html import parse_html
 from nianbao.extract.readers import read_bytes
 

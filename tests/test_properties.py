@@ -31,6 +31,7 @@ import pytest
 from conftest import extract
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from nianbao.core.document import DocumentError
 from nianbao.demo.synth import (
     BLANK_SAFE,
     DEVIATIONS,
@@ -46,7 +47,6 @@ from nianbao.demo.synth import (
     random_report,
     render,
 )
-from nianbao.extract.document import DocumentError
 from nianbao.transform import catalogue
 from nianbao.transform.result import ExtractResult
 

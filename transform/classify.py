@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from nianbao.extract.document import Document
+from nianbao.core.document import Document
 
 from .result import Meta
 

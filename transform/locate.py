@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nianbao.extract.document import Document, Paragraph, Table
+from nianbao.core.document import Document, Paragraph, Table
 
 from .labels import heading_number, norm
 

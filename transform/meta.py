@@ -10,8 +10,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from nianbao.extract.dates import iso_date
-from nianbao.extract.document import Document
+from nianbao.core.dates import iso_date
+from nianbao.core.document import Document
 
 from .labels import heading_number
 from .locate import lines_of

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nianbao.extract.document import Document
+from nianbao.core.document import Document
 
 from . import catalogue
 from .checks import completeness_checks, identity_checks, type_checks

@@ -16,9 +16,8 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import lxml.html
-
-from ..dates import DATE_PATTERN as _DATE
-from ..dates import iso_date
+from nianbao.core.dates import DATE_PATTERN as _DATE
+from nianbao.core.dates import iso_date
 
 # --------------------------------------------------------------------------- types
 
@@ -191,7 +190,7 @@ _DOWNLOAD_PATH = re.compile(
 
 
 def norm_date(text: str | None) -> str | None:
-    """A list entry's date as ISO (the shared reader in extract/dates.py)."""
+    """A list entry's date as ISO (the shared reader in core/dates.py)."""
     return iso_date(text)
 
 
