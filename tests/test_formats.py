@@ -12,7 +12,6 @@ import struct
 from pathlib import Path
 
 import pytest
-from conftest import SEED_EXPECTED, SEED_FILES
 from hostile_files import zip_bytes
 from nianbao.core.document import DocumentError, Paragraph, Table
 from nianbao.extract import office, pdf, sniff
@@ -21,7 +20,7 @@ from nianbao.transform.report import extract_document
 
 HERE = Path(__file__).parent / "fixtures"
 FMT = HERE / "formats"
-SEEDS = SEED_FILES
+SEEDS = sorted((HERE / "seeds").glob("*.txt"))
 HAS_SOFFICE = office.soffice_path() is not None
 needs_soffice = pytest.mark.skipif(
     not HAS_SOFFICE,
@@ -36,7 +35,7 @@ def _value(raw: str) -> int | float:
 
 
 def expected_csv(seed: Path) -> dict[Key, str]:
-    with open(SEED_EXPECTED / f"{seed.stem}.csv", encoding="utf-8") as f:
+    with open(HERE / "seeds" / "expected" / f"{seed.stem}.csv", encoding="utf-8") as f:
         return {(r["table"], r["item"], r["column"]): r["raw"] for r in csv.DictReader(f)}
 
 
