@@ -16,6 +16,7 @@ import argparse
 import time
 from pathlib import Path
 
+from nianbao.demo.seeds import seed_files
 from nianbao.flows.extraction import Limits, extract_all, extract_job, job_for_path
 from nianbao.flows.runtime import tune_gc
 
@@ -23,7 +24,7 @@ TESTS = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
 
 def documents(copies: int) -> list[Path]:
-    seeds = sorted((TESTS / "seeds").glob("*.txt"))
+    seeds = seed_files()
     formats = sorted((TESTS / "formats").glob("seed_*"))
     one = seeds + [p for p in formats if p.suffix in (".pdf", ".docx", ".xlsx")]
     return one * copies

@@ -24,6 +24,7 @@ os.environ.setdefault(
 )
 
 import pytest  # noqa: E402
+from nianbao.demo.seeds import seed_dir, seed_files  # noqa: E402
 from nianbao.extract.readers import read_bytes  # noqa: E402
 from nianbao.transform.report import extract_document  # noqa: E402
 from nianbao.transform.result import ExtractResult  # noqa: E402
@@ -31,15 +32,11 @@ from nianbao.transform.result import ExtractResult  # noqa: E402
 TESTS = Path(__file__).parent
 
 
-def seeds_dir() -> Path:
-    """The seed dumps: the project's copy (tests/fixtures/seeds), else the shared spec folder."""
-    local = TESTS / "fixtures" / "seeds"
-    if any(local.glob("*.txt")):
-        return local
-    return Path(__file__).parents[2] / "shared" / "seeds"
-
-
-SEED_FILES: list[Path] = sorted(seeds_dir().glob("*.txt"))
+# The seed dumps are package data of nianbao.demo (one copy, see demo/seeds.py); their
+# independently read truth is a test fixture.
+SEEDS_DIR: Path = seed_dir()
+SEED_FILES: list[Path] = seed_files()
+SEED_EXPECTED: Path = TESTS / "fixtures" / "seed_expected"
 
 
 def extract(data: bytes, source: str = "") -> ExtractResult:

@@ -8,9 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import SEED_FILES
 from nianbao.flows.cli import main
 
-SEEDS = sorted((Path(__file__).parent / "fixtures" / "seeds").glob("*.txt"))
+SEEDS = SEED_FILES
 
 
 def test_extract_json_one_line_per_input(capsys, tmp_path):

@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import SEED_FILES
 from nianbao.flows import warehouse
 from nianbao.flows.cli import main
 from nianbao.flows.csv_safety import escape_formulas
@@ -25,7 +26,7 @@ from nianbao.flows.warehouse import connect
 from nianbao.flows.warehouse_store import Store
 from nianbao.flows.warehouse_views import render
 
-SEEDS = sorted((Path(__file__).parent / "fixtures" / "seeds").glob("*.txt"))
+SEEDS = SEED_FILES
 TEMPLATE = SEEDS[1]  # its first line is the title: "<agency>2024年政府信息公开工作年度报告"
 TITLE_TAIL = "2024年政府信息公开工作年度报告"
 FORMULA_AGENCIES = ['=HYPERLINK("http://x.example/","点击")', "+cmd", "-2+3 ", "@SUM(1)"]

@@ -12,6 +12,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from conftest import SEED_EXPECTED, SEED_FILES
 from hostile_files import zip_bytes
 from nianbao.core.document import DocumentError, Paragraph, Table
 from nianbao.extract import office, pdf, sniff
@@ -20,7 +21,7 @@ from nianbao.transform.report import extract_document
 
 HERE = Path(__file__).parent / "fixtures"
 FMT = HERE / "formats"
-SEEDS = sorted((HERE / "seeds").glob("*.txt"))
+SEEDS = SEED_FILES
 HAS_SOFFICE = office.soffice_path() is not None
 needs_soffice = pytest.mark.skipif(
     not HAS_SOFFICE,
@@ -35,7 +36,7 @@ def _value(raw: str) -> int | float:
 
 
 def expected_csv(seed: Path) -> dict[Key, str]:
-    with open(HERE / "seeds" / "expected" / f"{seed.stem}.csv", encoding="utf-8") as f:
+    with open(SEED_EXPECTED / f"{seed.stem}.csv", encoding="utf-8") as f:
         return {(r["table"], r["item"], r["column"]): r["raw"] for r in csv.DictReader(f)}
 
 

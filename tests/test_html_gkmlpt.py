@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+from conftest import SEEDS_DIR
 from nianbao.extract.readers import read_bytes
 from nianbao.transform.report import extract_document
 
-SEED = Path(__file__).parent / "fixtures" / "seeds" / "004_40523efafb065443.txt"
+SEED = SEEDS_DIR / "004_40523efafb065443.txt"
 
 
 def gkmlpt_page(inner_html: str) -> bytes:

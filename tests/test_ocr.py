@@ -13,6 +13,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from conftest import SEED_EXPECTED, SEED_FILES
 from nianbao.demo import synth
 from nianbao.demo.synth import check_operands
 from nianbao.transform.report import extract_document
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.skipif(not _ok, reason=f"OCR unavailable: {_why}")
 
 FIX = Path(__file__).parent / "fixtures"
 IMAGES = FIX / "ocr"
-SEEDS = sorted((FIX / "seeds").glob("*.txt"))
+SEEDS = SEED_FILES
 TABLES = ("active", "requests", "appeals")
 REPORTS = [p.stem[:3] for p in SEEDS] + ["gen"]
 DEGRADED = [(r, v) for r in ("gen", "002", "003") for v in ("blur", "jpeg", "150dpi")]
@@ -31,11 +32,7 @@ Key = tuple[str, str, str]
 
 
 def expected(name: str) -> dict[Key, str]:
-    path = (
-        IMAGES / "gen_2021.csv"
-        if name == "gen"
-        else next((FIX / "seeds" / "expected").glob(f"{name}_*.csv"))
-    )
+    path = IMAGES / "gen_2021.csv" if name == "gen" else next(SEED_EXPECTED.glob(f"{name}_*.csv"))
     with open(path, encoding="utf-8", newline="") as f:
         return {(r["table"], r["item"], r["column"]): r["raw"] for r in csv.DictReader(f)}
 

@@ -1,5 +1,5 @@
 """The five real seed reports: every number exactly as printed (expected values were read off
-the seeds by an independent naive scan, tests/fixtures/seeds/expected/*.csv)."""
+the seeds by an independent naive scan, tests/fixtures/seed_expected/*.csv)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import csv
 from pathlib import Path
 
 import pytest
+from conftest import SEED_EXPECTED, SEED_FILES, SEEDS_DIR
 from nianbao.extract.readers import read_path
 from nianbao.transform.report import extract_document
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
-SEED_FILES = sorted(SEEDS.glob("*.txt"))
+SEEDS = SEEDS_DIR
 
 
 def expected(seed: Path) -> dict[tuple[str, str, str], str]:
-    with open(SEEDS / "expected" / (seed.stem + ".csv"), encoding="utf-8", newline="") as f:
+    with open(SEED_EXPECTED / (seed.stem + ".csv"), encoding="utf-8", newline="") as f:
         return {(r["table"], r["item"], r["column"]): r["raw"] for r in csv.DictReader(f)}
 
 

@@ -20,16 +20,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import SEED_EXPECTED, SEED_FILES
 from nianbao.flows.cli import main
 from nianbao.flows.paths import data_dir
 from nianbao.flows.warehouse import ReportInput, connect, export, ingest, load, report_id_for
 from nianbao.flows.warehouse_store import Store
 from nianbao.transform import catalogue
 from nianbao.transform.result import Check, ExtractResult, Fact, Meta
-
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
-SEED_FILES = sorted(SEEDS.glob("*.txt"))
-
 
 # --- helpers (also used by the other test_warehouse_* modules) --------------------------------
 
@@ -233,7 +230,7 @@ def test_seed_values_are_the_printed_numbers(seeded):
     con = connect(seeded)
     try:
         for seed in SEED_FILES:
-            with open(SEEDS / "expected" / f"{seed.stem}.csv", encoding="utf-8", newline="") as f:
+            with open(SEED_EXPECTED / f"{seed.stem}.csv", encoding="utf-8", newline="") as f:
                 want = {(r["table"], r["item"], r["column"]): r["raw"] for r in csv.DictReader(f)}
             got = con.sql(
                 'SELECT "table", item, "column", raw, value FROM facts WHERE source = ?',
