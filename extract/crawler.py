@@ -32,6 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlencode, urlsplit
 
+from nianbao.core.vocabulary import report_year
+
 from . import charset
 from . import documents_log as dlog
 from .discovery import Entry, Page, discover
@@ -42,7 +44,6 @@ from .discovery.base import (
     file_ext,
     is_report_title,
     parse_html,
-    report_year,
 )
 from .html import container_tier, gkmlpt_body, in_hidden
 from .http import (

@@ -25,6 +25,7 @@ from html import escape as _html_escape
 
 from lxml import etree
 from nianbao.core.document import Block, Document, DocumentError, Paragraph, Table
+from nianbao.core.vocabulary import LABEL_ALTERNATION, label_key, label_needs_colon
 
 from .charset import decode
 
@@ -75,41 +76,8 @@ _MIN_CONTAINER_CHARS = 80  # a candidate with less text (and no table) is chrome
 _REMOVE_CHARS = (_SEP, "\x00", "\u200b", "\ufeff")
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-# Info-box labels → normalised hint keys.  Labels match with any inner whitespace
-# (``索 引 号：``).  Short, ambiguous ones only count when followed by a colon.
-_INFO_LABELS: tuple[tuple[str, str, bool], ...] = (
-    ("索引号", "index_no", False),
-    ("发布机构", "agency", False),
-    ("发文机关", "agency", False),
-    ("发布单位", "agency", False),
-    ("发文单位", "agency", False),
-    ("发布日期", "published", False),
-    ("发布时间", "published", False),
-    ("成文日期", "written", False),
-    ("发文日期", "written", False),
-    ("生成日期", "generated", False),
-    ("发文字号", "doc_no", False),
-    ("文件编号", "doc_no", False),
-    ("文号", "doc_no", False),
-    ("公开目录", "catalogue", False),
-    ("主题分类", "topic", False),
-    ("组配分类", "category", False),
-    ("统一编号", "unified_no", False),
-    ("有效性", "validity", False),
-    ("信息来源", "content_source", True),
-    ("来源", "content_source", True),
-    ("分类", "topic", True),
-    ("标题", "info_title", True),
-)
-_LABEL_KEY: dict[str, tuple[str, bool]] = {lab: (key, colon) for lab, key, colon in _INFO_LABELS}
-_LABEL_RE = re.compile(
-    "(?P<label>"
-    + "|".join(
-        r"[\s\u3000]*".join(map(re.escape, lab))
-        for lab in sorted(_LABEL_KEY, key=len, reverse=True)
-    )
-    + r")[ \t\u3000\xa0]*(?P<colon>[:：])?"
-)
+# Info-box labels and their hint keys: the shared table in core/vocabulary.py.
+_LABEL_RE = re.compile(r"(?P<label>" + LABEL_ALTERNATION + r")[ \t\u3000\xa0]*(?P<colon>[:：])?")
 # A value ends where another "label：" token starts (e.g. 浏览次数： after a date).
 _VALUE_END_RE = re.compile(
     r"\s+[^\s\d:：]{2,8}[:：]|[【\[]"
@@ -848,7 +816,7 @@ def _next_line(text: str, pos: int) -> str:
 
 
 def _label_key(m: re.Match[str]) -> str:
-    return _LABEL_KEY["".join(m.group("label").split())][0]
+    return label_key(m.group("label")) or ""
 
 
 def _is_label_line(line: str) -> bool:
@@ -857,7 +825,7 @@ def _is_label_line(line: str) -> bool:
 
 
 def _needs_colon(m: re.Match[str]) -> bool:
-    return _LABEL_KEY["".join(m.group("label").split())][1]
+    return label_needs_colon(m.group("label"))
 
 
 def _finish_hints(hints: dict[str, str], heading: str | None) -> None:

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from nianbao.core.vocabulary import report_year
 from nianbao.extract.discovery import detect_adapter, discover
 from nianbao.extract.discovery.base import (
     Page,
     file_ext,
     is_report_title,
     maybe_report_title,
-    report_year,
 )
 from nianbao.extract.discovery.hanweb import parse_units
 from nianbao.extract.discovery.jpaas import parse_query_data

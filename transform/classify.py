@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 
 from nianbao.core.document import Document
+from nianbao.core.vocabulary import YEAR, is_companion
 
 from .result import Meta
 
-_COMPANION = re.compile(r"解读|图解|一图读懂|答记者问")
 _AGGREGATE = re.compile(
-    r"^(?:\d{4}年)?[^局委办厅处所中心站队]{1,12}(?:省|市|区|县|自治州|盟|旗)(?:人民)?政府信息公开工作年度报告"
+    "^(?:(?:" + YEAR + ")年)?"
+    r"[^局委办厅处所中心站队]{1,12}(?:省|市|区|县|自治州|盟|旗)(?:人民)?政府信息公开工作年度报告"
 )
 _GAMBLING = re.compile(
     r"博彩|彩票|娱乐城|真人(?:视讯|娱乐)|百家乐|赌场|棋牌|体育投注|bet365|365bet|bt365|mobile28365|澳门|威尼斯人|葡京|开奖|六合彩|AG(?:视讯|真人)"
@@ -31,7 +32,7 @@ def classify(doc: Document, meta: Meta, n_facts: int) -> list[str]:
     flags: list[str] = []
     title = meta.title or doc.hints.get("title") or ""
     text = "\n".join(doc.paragraphs()[:200]) + "\n" + title
-    if _COMPANION.search(title) and n_facts == 0:
+    if is_companion(title) and n_facts == 0:
         flags.append("companion")
     if meta.title and _AGGREGATE.search(meta.title.replace(" ", "")):
         flags.append("scope:region")

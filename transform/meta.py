@@ -12,13 +12,15 @@ from functools import lru_cache
 
 from nianbao.core.dates import iso_date
 from nianbao.core.document import Document
+from nianbao.core.vocabulary import LABEL_ALTERNATION, YEAR, label_key, year_value
 
 from .labels import heading_number
 from .locate import lines_of
 from .result import Meta
 
 _TITLE = re.compile(
-    r"(?P<agency>.*?)(?P<year>(?:19|20)\d{2})\s*年(?:度)?(?P<agency2>.{0,40}?)"
+    rf"(?P<agency>.*?)(?P<year>{YEAR})\s*年(?:度)?"
+    r"(?P<agency2>.{0,40}?)"
     r"(?:政府|政务)?信息公开(?:工作)?(?:年度)?(?:报告|年报)"
 )
 _PERIOD = re.compile(r"统计期限[^0-9]{0,8}((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
@@ -30,22 +32,8 @@ _INTRO_AGENCY = [
         r"^(?:\d{4}年(?:度)?|今年|本年度)[，,](?P<a>[^，,。；]{3,40}?)(?:深入|认真|坚持|以|按照|全面|紧紧|严格|始终|围绕|高度|进一步|持续|积极|在)"
     ),
 ]
-_KEYS = {
-    "索引号": "index_no",
-    "发布机构": "agency",
-    "发文机关": "agency",
-    "发布单位": "agency",
-    "信息来源": "agency_source",
-    "来源": "agency_source",
-    "发布日期": "published",
-    "发布时间": "published",
-    "公开日期": "published",
-    "成文日期": "written",
-    "生成日期": "written",
-}
-_KEY_PATTERNS = [
-    (re.compile(r"\s*".join(key) + r"\s*:\s*(\S+)"), field) for key, field in _KEYS.items()
-]
+# "label: value" inside one line or cell, with the shared label table (core/vocabulary.py).
+_LABEL_VALUE = re.compile(rf"(?P<label>{LABEL_ALTERNATION})\s*:\s*(?P<value>\S+)")
 _AGENCY_BAD = ("我", "本", "政府信息公开条例", "国务院")
 
 
@@ -66,23 +54,23 @@ def info_box(doc: Document) -> dict[str, str]:
             text = unicodedata.normalize("NFKC", cells[0]) if cells else ""
             if ":" not in text:
                 continue
-            for pattern, field in _KEY_PATTERNS:
-                m = pattern.search(text)
-                if m and field not in out:
-                    out[field] = m.group(1)
+            for m in _LABEL_VALUE.finditer(text):
+                key = label_key(m.group("label"))
+                if key:
+                    out.setdefault(key, m.group("value"))
             continue
         for i, c in enumerate(cells):
             if len(c) > 80:
                 continue
             k = _clean(c) if len(c) <= 24 else ""
-            field = _KEYS.get(k)
+            field = label_key(k) if k else None
             if field and i + 1 < len(cells) and field not in out:
                 val = cells[i + 1].strip()
-                if val and _clean(val) not in _KEYS:
+                if val and label_key(_clean(val)) is None:
                     out[field] = val
             elif ":" in unicodedata.normalize("NFKC", c):  # "发布机构:X" in one cell
                 key, _, val = unicodedata.normalize("NFKC", c).partition(":")
-                field = _KEYS.get(_clean(key))
+                field = label_key(_clean(key))
                 if field and val.strip() and field not in out:
                     out[field] = val.strip()
     return out
@@ -113,7 +101,7 @@ def extract_meta(doc: Document) -> Meta:
     if meta.title:
         m = _TITLE.search(_clean(meta.title))
         if m:
-            year = int(m.group("year"))
+            year = year_value(m.group("year"))
             named = m.group("agency") or m.group("agency2")
             if not agency and len(named) >= 2:
                 agency = named
@@ -137,8 +125,8 @@ def extract_meta(doc: Document) -> Meta:
                     break
             if agency:
                 break
-    if not agency and box.get("agency_source"):
-        agency = box["agency_source"]
+    if not agency and box.get("content_source"):
+        agency = box["content_source"]
     meta.agency = _clean(agency) if agency else None
     meta.year = year
     return meta

@@ -23,13 +23,11 @@ from .base import (
     SubColumn,
     entry_from_link,
     is_attachment_url,
-    is_companion,
     is_item_link,
     is_report_title,
     links,
     maybe_report_title,
     parse_html,
-    report_year,
     same_host,
     subcolumns_from_links,
 )
@@ -83,10 +81,8 @@ __all__ = [
     "detect_adapter",
     "discover",
     "is_attachment_url",
-    "is_companion",
     "is_report_title",
     "maybe_report_title",
-    "report_year",
 ]
 
 

@@ -11,13 +11,13 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import lxml.html
 from nianbao.core.dates import DATE_PATTERN as _DATE
 from nianbao.core.dates import iso_date
+from nianbao.core.vocabulary import is_companion, report_year
 
 # --------------------------------------------------------------------------- types
 
@@ -121,34 +121,9 @@ class Adapter:
 
 # --------------------------------------------------------------------------- titles
 
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "0": 0}
-_CN_DIGITS.update(dict(zip("一二三四五六七八九", range(1, 10), strict=True)))
-_CN_YEAR = re.compile(r"([一二][〇○零ＯO0一二三四五六七八九]{3})\s*年")
 _REPORT = re.compile(r"年度报告|年报|信息公开工作报告|工作年度报|年度工作报告")
-_COMPANION = re.compile(r"解读|图解|一图读懂|图读|读懂|答记者问|问答|新闻发布|视频|音频|动漫|H5")
 _NOT_REPORT = re.compile(r"企业年报|工商年报|年报公示|年报申报|年报填报")
 _TRUNCATED = re.compile(r"(…|\.\.\.|。。。)\s*$")
-
-
-def report_year(title: str) -> int | None:
-    """The year a title is about (2023 in "2023年度…"), never the publication date."""
-    t = title.replace(" ", "")
-    m = re.search(r"((?:19|20)\d{2})\s*年", t) or _YEAR.search(t)
-    if m:
-        y = int(m.group(1))
-        if 1990 <= y <= date.today().year + 1:
-            return y
-    m = _CN_YEAR.search(t)
-    if m:
-        y = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
-        if 1990 <= y <= date.today().year + 1:
-            return y
-    return None
-
-
-def is_companion(title: str) -> bool:
-    return bool(_COMPANION.search(title))
 
 
 def is_report_title(title: str) -> bool:
