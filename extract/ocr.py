@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 from nianbao.core.document import Block, Document, DocumentError, Paragraph, Table
+from nianbao.core.values import parse_number
 
 ENGINE = "rapidocr_onnxruntime/PP-OCRv4-rec"
 REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"
@@ -561,9 +562,7 @@ def _numberlike(text: str) -> bool:
     s = unicodedata.normalize("NFKC", text).replace(" ", "")
     if not s or not any(c.isdigit() for c in s):
         return False
-    from nianbao.transform.values import parse_cell
-
-    if parse_cell(s).kind == "number":
+    if parse_number(s) is not None:
         return True
     return len(s) <= 12 and sum(c in _DIGITISH for c in s) * 2 >= len(s)
 
