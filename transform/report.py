@@ -8,7 +8,7 @@ from . import catalogue
 from .checks import completeness_checks, identity_checks, type_checks
 from .classify import classify
 from .entries import Entry, build_entries
-from .labels import norm, stem
+from .labels import stem
 from .locate import Copy, find_copies
 from .mapping import RawCell, TableResult, map_active, map_appeals, map_requests
 from .meta import extract_meta
@@ -176,15 +176,6 @@ def extract_document(doc: Document) -> ExtractResult:
         result.errors.append("no standard tables found")
     result.flags.extend(classify(doc, meta, len(result.facts)))
     return result
-
-
-def label_preview(doc: Document) -> list[str]:
-    """Normalised labels of the table sections (debugging aid for the CLI's --verbose)."""
-    out: list[str] = []
-    for copy in find_copies(doc):
-        for lines in copy.sections.values():
-            out.extend(norm(e.label) for e in build_entries(lines) if e.label)
-    return out
 
 
 __all__ = ["extract_document", "detect_format", "parse_cell"]
