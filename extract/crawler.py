@@ -627,17 +627,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def crawl(
-    portals: Iterable[Portal],
-    data_dir: str | os.PathLike[str],
-    config: CrawlConfig | None = None,
-    portal_ids: Iterable[str] | None = None,
-    progress: Progress | None = None,
-) -> CrawlSummary:
-    """Crawl ``portals`` into ``data_dir``; see :class:`Crawler`."""
-    return Crawler(portals, data_dir, config, progress).run(portal_ids)
-
-
 current_documents = dlog.current_documents  # the report documents a data dir holds now
 
 __all__ = [
@@ -647,7 +636,6 @@ __all__ = [
     "CrawlSummary",
     "Crawler",
     "PortalSummary",
-    "crawl",
     "current_documents",
     "find_attachments",
     "page_title",
