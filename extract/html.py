@@ -11,8 +11,8 @@ Design, chosen for speed over thousands of pages:
   of Word-pasted markup;
 * Python only recurses along the few elements that are ancestors of a ``<table>``.
 
-Parsers do not interpret numbers or labels (see ``document.py``); this one only decides what is
-article text, what is a table grid, and which page metadata to hand over as hints.
+Parsers do not interpret numbers or labels (see ``core/document.py``); this one only decides what
+is article text, what is a table grid, and which page metadata to hand over as hints.
 """
 
 from __future__ import annotations
