@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from nianbao.core.dates import iso_date
 from nianbao.core.document import Document
+from nianbao.core.text import compact
 from nianbao.core.vocabulary import LABEL_ALTERNATION, YEAR, label_key, year_value
 
 from .labels import heading_number
@@ -39,8 +40,8 @@ _AGENCY_BAD = ("我", "本", "政府信息公开条例", "国务院")
 
 @lru_cache(maxsize=65536)
 def _clean(s: str) -> str:
-    s = unicodedata.normalize("NFKC", s)
-    return re.sub(r"\s+", "", s).strip(":：|")
+    """Folded and unspaced (core.text.compact), without the colons and bars around a label."""
+    return compact(s).strip(":：|")
 
 
 def info_box(doc: Document) -> dict[str, str]:
