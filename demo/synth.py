@@ -28,7 +28,7 @@ import html
 import random
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -338,6 +338,42 @@ def layout(report: SynthReport, table: str, split_headers: bool = False) -> list
     if table == "appeals":
         return _layout_appeals(report, split_headers)
     raise ValueError(f"unknown table {table!r}")
+
+
+# Ways real portals cut a table into cells without changing what it says (portals.md §5.4):
+# header words split over two rows (xuwen); an empty filler cell closing every row; 四 printed
+# as one bare row of its 15 numbers; value rows ending early where their last cells are blank.
+TABLE_QUIRKS: tuple[str, ...] = (
+    "split_headers",
+    "trailing_filler",
+    "flat_appeals",
+    "missing_trailing",
+)
+
+
+def quirky_layout(report: SynthReport, table: str, quirks: Collection[str]) -> list[list[TCell]]:
+    """:func:`layout` with the given :data:`TABLE_QUIRKS` applied.
+
+    A row cut short leaves cells unprinted: an extractor must leave them out, not guess them.
+    """
+    unknown = set(quirks) - set(TABLE_QUIRKS)
+    if unknown:
+        raise ValueError(f"unknown table quirks {sorted(unknown)}")
+    rows = layout(report, table, split_headers="split_headers" in quirks)
+    if "flat_appeals" in quirks and table == "appeals":
+        rows = rows[-1:]
+    if "missing_trailing" in quirks:
+        rows = [_without_blank_tail(row) for row in rows]
+    if "trailing_filler" in quirks:
+        rows = [[*row, TCell("")] for row in rows]
+    return rows
+
+
+def _without_blank_tail(row: list[TCell]) -> list[TCell]:
+    end = len(row)
+    while end and row[end - 1].is_value and not row[end - 1].text:
+        end -= 1
+    return row[:end]
 
 
 def _lab(report: SynthReport, key: str, **kw: int) -> TCell:
@@ -756,6 +792,36 @@ def _random_body(rng: random.Random, meta: SynthMeta) -> list[str | TableRef]:
     return body
 
 
+def pre2019_report(rng: random.Random, agency: str, year: int) -> SynthReport:
+    """A report under the 2008 regulations (report years up to 2018): seven sections of prose
+    and no standard tables, so nothing an extractor could read as facts."""
+    published = f"{year + 1}-03-{rng.randint(1, 28):02d}"
+    n, asked = rng.randint(100, 600), rng.randint(0, 20)
+    granted = rng.randint(0, asked)
+    body: list[str | TableRef] = [
+        f"本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）要求，由{agency}编制。"
+        "全文包括概述，主动公开政府信息情况，依申请公开政府信息情况，政府信息公开的收费及减免情况，"
+        "因政府信息公开申请行政复议、提起行政诉讼的情况，存在的主要问题及改进措施，其他需要报告的事项。"
+        f"本报告中所列数据的统计期限自{year}年1月1日起至{year}年12月31日止。",
+        "一、概述",
+        f"{year}年，{agency}认真贯彻落实《条例》，进一步加强组织领导，完善工作制度，政府信息公开工作有序推进。",
+        "二、主动公开政府信息情况",
+        f"全年主动公开政府信息{n}条，其中通过政府网站公开{n - 10}条，通过政府公报公开10条。",
+        "三、依申请公开政府信息情况",
+        f"全年共受理政府信息公开申请{asked}件，其中同意公开{granted}件，申请信息不存在{asked - granted}件。",
+        "四、政府信息公开的收费及减免情况",
+        "本年度未收取任何费用。",
+        "五、因政府信息公开申请行政复议、提起行政诉讼的情况",
+        "本年度未发生因政府信息公开申请行政复议、提起行政诉讼的情况。",
+        "六、存在的主要问题及改进措施",
+        "主要问题是公开内容还不够丰富，下一步将进一步拓宽公开渠道。",
+        "七、其他需要报告的事项",
+        "无。",
+    ]
+    meta = SynthMeta(f"{agency}{year}年政府信息公开工作年度报告", agency, year, published)
+    return SynthReport(fmt="pre2019", meta=meta, cells={}, body=body, info_box=False)
+
+
 # --------------------------------------------------------------------------------------------
 # Deviations (formats.md §8)
 # --------------------------------------------------------------------------------------------
@@ -1146,6 +1212,19 @@ def _text_table(
     return out
 
 
+def render_lines(report: SynthReport) -> list[str | list[str]]:
+    """Paragraphs as strings and table rows as lists of their cells' texts (spans not repeated):
+    what a portal makes its attachment files (PDF, DOCX) from.  Title and info lines come first
+    when ``report.title_line`` / ``report.info_box`` ask for them."""
+    out: list[str | list[str]] = list(_meta_lines(report))
+    for block in report.body:
+        if isinstance(block, TableRef):
+            out += [[_cell_text_for(tc, str) for tc in row] for row in layout(report, block.table)]
+        else:
+            out.append(block)
+    return out
+
+
 def _vertical(texts: list[str]) -> list[str]:
     """Header words printed vertically, read back line by line: '结 结 其 尚 总' / '果 果 他 未 计'."""
     words = [t.replace(" ", "") for t in texts if t.strip()]
@@ -1351,11 +1430,11 @@ class _Markup:
         return "\n".join(out)
 
 
-def _body_html(report: SynthReport, mk: _Markup, split: bool = False) -> str:
+def _body_html(report: SynthReport, mk: _Markup, quirks: Collection[str] = ()) -> str:
     out: list[str] = []
     for block in report.body:
         if isinstance(block, TableRef):
-            out.append(mk.table(layout(report, block.table, split_headers=split)))
+            out.append(mk.table(quirky_layout(report, block.table, quirks)))
         else:
             out.append(mk.para(block))
     return "\n".join(out)
@@ -1373,6 +1452,15 @@ def _info_rows(report: SynthReport) -> list[tuple[str, str]]:
         pairs.append(("发布日期", m.published))
         pairs.append(("成文日期", m.published))
     return pairs
+
+
+def body_html(report: SynthReport, markup: str = "clean", quirks: Collection[str] = ()) -> str:
+    """The article body alone (paragraphs and tables) as ``markup`` prints it, for a caller
+    that builds the page around it (the demo portal's CMS families), with table ``quirks``."""
+    if markup not in HTML_MARKUPS:
+        raise ValueError(f"unknown markup {markup!r}")
+    split = ("split_headers",) if markup == "split_header" else ()
+    return _body_html(report, _Markup(markup), (*quirks, *split))
 
 
 def render_html(report: SynthReport, markup: str = "clean") -> bytes:
@@ -1393,7 +1481,7 @@ def _h1(report: SynthReport, attrs: str = "") -> str:
     return f"<h1{attrs}>{_esc(report.meta.title)}</h1>"
 
 
-def _page_clean(report: SynthReport, split: bool = False) -> bytes:
+def _page_clean(report: SynthReport, quirks: Collection[str] = ()) -> bytes:
     mk = _Markup("clean")
     info = ""
     if report.info_box:
@@ -1403,13 +1491,13 @@ def _page_clean(report: SynthReport, split: bool = False) -> bytes:
     page = (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"{_title_tag(report, '政府门户网站')}</head>\n<body>\n{_h1(report)}\n{info}\n"
-        f"{_body_html(report, mk, split)}\n</body></html>\n"
+        f"{_body_html(report, mk, quirks)}\n</body></html>\n"
     )
     return page.encode("utf-8")
 
 
 def _page_split(report: SynthReport) -> bytes:
-    return _page_clean(report, split=True)
+    return _page_clean(report, ("split_headers",))
 
 
 def _page_word(report: SynthReport) -> bytes:
@@ -1722,14 +1810,6 @@ def report_from_text(source: str | Path | bytes, *, fmt: str | None = None) -> S
     )
 
 
-def iter_renderings(
-    report: SynthReport, renderings: Iterable[str] = RENDERINGS
-) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) for each rendering of ``report``."""
-    for name in renderings:
-        yield name, render(report, name)
-
-
 __all__ = [
     "BLANK_SAFE",
     "DEVIATIONS",
@@ -1737,6 +1817,7 @@ __all__ = [
     "HTML_MARKUPS",
     "IDENTITY_PREFIXES",
     "RENDERINGS",
+    "TABLE_QUIRKS",
     "TEXT_STYLES",
     "WORD_PLACEHOLDER_SAFE",
     "SynthCell",
@@ -1748,9 +1829,12 @@ __all__ = [
     "default_labels",
     "expand",
     "inject",
-    "iter_renderings",
     "layout",
+    "body_html",
+    "pre2019_report",
+    "quirky_layout",
     "random_report",
+    "render_lines",
     "render",
     "render_html",
     "render_text",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from ...synth import render_lines
 from ..files import CONTENT_TYPES, make_docx, make_pdf, make_placeholder, make_png
 from ..model import Column, Item, Response, html
-from ..reports import ReportDoc, render_body, render_lines
+from ..reports import ReportDoc, render_body
 from ..site import BuildContext, Plan, SiteApp, epoch, page, std_meta, text_page
 
 __all__ = [
@@ -38,9 +39,9 @@ def short(title: str, n: int = 24) -> str | None:
 
 def attachment_bytes(doc: ReportDoc, ext: str) -> bytes:
     if ext == "pdf":
-        return make_pdf(render_lines(doc), doc.title)
+        return make_pdf(render_lines(doc.report), doc.title)
     if ext == "docx":
-        return make_docx(render_lines(doc))
+        return make_docx(render_lines(doc.report))
     if ext in ("png", "jpg"):
         return make_png()
     return make_placeholder(ext, doc.title)

@@ -139,7 +139,7 @@ def publish(
         url = app.url(path)
         legacy = plan.doc is not None and plan.doc.year == legacy_year
         if legacy and plan.doc:
-            plan.doc.style = TableStyle(grid_class="MsoTableGrid")
+            plan.doc.style = TableStyle("zoom")
         inner = body_of(plan) if plan.doc else text_page(plan)
         atts = ""
         kw: dict[str, object] = {}

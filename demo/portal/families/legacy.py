@@ -252,7 +252,7 @@ def _publish(
         path = f"/xxgk/nb/{y}{m}/{y}{m}{d}{ctx.next_id(90):05d}.htm"
     url = app.url(path)
     if plan.doc:
-        plan.doc.style = TableStyle(word=False)
+        plan.doc.style = TableStyle("clean")
     inner = body_of(plan) if plan.doc else text_page(plan)
     kw: dict[str, object] = {}
     hz: list[str] = []

@@ -290,8 +290,8 @@ def build_trs(ctx: BuildContext) -> SiteApp:
         plans,
         {h1: "pdf_direct", **({wrong: "wrong_meta"} if ctx.faults_on else {})},
         styles={
-            2022: TableStyle(split_header=True, trailing_filler=True),
-            2020: TableStyle(flat_appeals=True),
+            2022: TableStyle(quirks=("split_headers", "trailing_filler")),
+            2020: TableStyle(quirks=("flat_appeals",)),
         },
     )
     TrsColumn(app, c2, "/zwgk/zfxxgk/zfxxgknb/fgw/", ext="shtml", counter="count", layout="table")
@@ -319,7 +319,7 @@ def build_trs(ctx: BuildContext) -> SiteApp:
         "/zwgk/zfxxgk/zfxxgknb/jyj/",
         plans,
         {att: "attach_doc", img: "images"},
-        styles={2022: TableStyle(missing_trailing=True)},
+        styles={2022: TableStyle(quirks=("missing_trailing",))},
     )
     TrsColumn(app, c3, "/zwgk/zfxxgk/zfxxgknb/jyj/", first_extra=2)
     cols.append(c3)
