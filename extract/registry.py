@@ -121,8 +121,3 @@ def _check(values: dict[str, str], adapters: set[str]) -> list[str]:
             f"adapter {values['adapter']!r} unknown; known: {', '.join(sorted(adapters))}"
         )
     return problems
-
-
-def allowed_urls(portals: Iterable[Portal]) -> list[str]:
-    """The URLs whose hosts form the crawler's allow-list."""
-    return [p.list_url for p in portals]
