@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 
+from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
 
 from .chain import Handler, Reply, Request
@@ -76,54 +77,40 @@ class RetryStage:
         retry = policy(self.config)
         while True:
             reply = next_stage(request)
-            if reply.outcome is not None:
+            if reply.outcome is not None or not _retryable(reply):
                 return reply
-            if reply.error is not None:
-                retry, wait, label = self._after_error(retry, request, reply)
-            elif reply.status in RETRY_STATUSES:
-                retry, wait, label = self._after_status(retry, request, reply)
-            else:
-                return reply
-            if wait is None:
-                return reply
+            label = _label(reply)
+            asked = retry_after(reply)
+            if asked is not None and asked > self.config.max_retry_after:
+                return reply.judge(FAILED, f"{label}, Retry-After {asked:.0f}s too long")
+            try:
+                retry = retry.increment(request.method, reply.url, reply.raw, reply.error)
+            except Exception:  # MaxRetryError, or an error urllib3 re-raises as not retryable
+                return reply.judge(FAILED, _gave_up(label, reply, request.exchange.attempts))
+            wait = asked if asked is not None else retry.get_backoff_time()
             if not self._fits(request, wait):
                 no_time = f"no retry within the {self.config.fetch_timeout:g}s fetch budget"
                 return reply.judge(FAILED, f"{label}, {no_time}")
             self.gates.get(request.url).defer(wait)
-
-    def _after_error(
-        self, retry: PoliteRetry, request: Request, reply: Reply
-    ) -> tuple[PoliteRetry, float | None, str]:
-        """The next policy and wait after a transport error; wait None: judged, give up."""
-        assert reply.error is not None
-        label = short_error(reply.error)
-        reply.status = None
-        try:
-            retry = retry.increment(request.method, reply.url, error=reply.error)
-        except Exception:  # MaxRetryError, or the error re-raised as not retryable
-            reply.judge(FAILED, label)
-            return retry, None, label
-        return retry, max(retry.get_backoff_time(), 0.0), label
-
-    def _after_status(
-        self, retry: PoliteRetry, request: Request, reply: Reply
-    ) -> tuple[PoliteRetry, float | None, str]:
-        """The next policy and wait after a 429/5xx; wait None: judged, give up."""
-        label = f"HTTP {reply.status}"
-        asked = retry_after(reply)
-        if asked is not None and asked > self.config.max_retry_after:
-            reply.judge(FAILED, f"{label}, Retry-After {asked:.0f}s too long")
-            return retry, None, label
-        try:
-            retry = retry.increment(request.method, reply.url, response=reply.raw)
-        except Exception:  # MaxRetryError: retries used up
-            attempts = request.exchange.attempts
-            reply.judge(FAILED, f"{label} after {attempts} attempts")
-            return retry, None, label
-        return retry, asked if asked is not None else retry.get_backoff_time(), label
 
     def _fits(self, request: Request, wait: float) -> bool:
         """Would a retry after ``wait`` (and the host delay) still start within the budget?"""
         deadline = request.exchange.deadline
         next_at = self.gates.get(request.url).next_at
         return deadline is None or max(next_at, time.monotonic() + wait) < deadline
+
+
+def _retryable(reply: Reply) -> bool:
+    """A transport error or a busy status; a broken response's status is not worth keeping."""
+    if reply.error is not None:
+        reply.status, reply.raw, reply.headers = None, None, CaseInsensitiveDict()
+        return True
+    return reply.status in RETRY_STATUSES
+
+
+def _label(reply: Reply) -> str:
+    return short_error(reply.error) if reply.error is not None else f"HTTP {reply.status}"
+
+
+def _gave_up(label: str, reply: Reply, attempts: int) -> str:
+    return label if reply.error is not None else f"{label} after {attempts} attempts"
