@@ -86,8 +86,8 @@ class CrawlConfig:
     workers: int = 8  # host groups crawled in parallel
     max_pages: int = 300  # listing requests per portal
     recheck_unlisted: bool = True  # re-check known reports the listing no longer shows
-    flush_rows: int = 50
-    flush_s: float = 2.0
+    flush_rows: int = 1000  # a documents-log flush is one Delta commit: few, big ones
+    flush_s: float = 60.0
     # A stored file (attachment, or a report that is a file) whose server gave no ETag or
     # Last-Modified is not downloaded again until its copy is this old: file URLs are in
     # practice immutable, and gateway URLs expire anyway (portals.md §3.3).
@@ -380,29 +380,29 @@ class PortalCrawl:
             outcome, res.error = "failed", "304 without a stored body"
         elif res.outcome == NOT_FOUND:
             outcome = "removed" if known and known.sha256 else "not_found"
-        row = {
-            "url": url,
-            "final_url": res.final_url,
-            "portal_id": self.portal.portal_id,
-            "method": method,
-            "post_data": post,
-            "status": res.status,
-            "outcome": outcome,
-            "content_type": ctype,
-            "charset": cset,
-            "sha256": sha,
-            "bytes": len(body) if sha else None,
-            "transferred": len(res.body) if res.outcome == OK else 0,
-            "etag": etag if sha else None,
-            "last_modified": modified if sha else None,
-            "fetched_at": _now(),
-            "error": res.error,
-            "attempts": res.attempts,
-            "kind": kind,
-            "adapter": self.s.adapter or self.portal.adapter or None,
-            "run_id": self.c.run_id,
+        row = dlog.DocumentFetch(
+            url=url,
+            final_url=res.final_url,
+            portal_id=self.portal.portal_id,
+            method=method,
+            post_data=post,
+            status=res.status,
+            outcome=outcome,
+            content_type=ctype,
+            charset=cset,
+            sha256=sha,
+            bytes=len(body) if sha else None,
+            transferred=len(res.body) if res.outcome == OK else 0,
+            etag=etag if sha else None,
+            last_modified=modified if sha else None,
+            fetched_at=_now(),
+            error=res.error,
+            attempts=res.attempts,
+            kind=kind,
+            adapter=self.s.adapter or self.portal.adapter or None,
+            run_id=self.c.run_id,
             **(extra or {}),
-        }
+        ).row()
         return row, body
 
     def _still_fresh_file(self, known: dlog.Known) -> bool:
@@ -416,26 +416,26 @@ class PortalCrawl:
     def _kept(self, url: str, known: dlog.Known, kind: str, extra: dict | None) -> dict:
         """The row for a stored file taken as unchanged without a request."""
         body = known.body_row or {}
-        return {
-            "url": url,
-            "final_url": body.get("final_url") or url,
-            "portal_id": self.portal.portal_id,
-            "method": "GET",
-            "status": None,
-            "outcome": "unchanged",
-            "content_type": body.get("content_type"),
-            "charset": body.get("charset"),
-            "sha256": known.sha256,
-            "bytes": body.get("bytes"),
-            "transferred": 0,
-            "fetched_at": _now(),
-            "error": None,
-            "attempts": 0,  # with status None: no request was made
-            "kind": kind,
-            "adapter": self.s.adapter or self.portal.adapter or None,
-            "run_id": self.c.run_id,
+        return dlog.DocumentFetch(
+            url=url,
+            final_url=body.get("final_url") or url,
+            portal_id=self.portal.portal_id,
+            method="GET",
+            status=None,
+            outcome="unchanged",
+            content_type=body.get("content_type"),
+            charset=body.get("charset"),
+            sha256=known.sha256,
+            bytes=body.get("bytes"),
+            transferred=0,
+            fetched_at=_now(),
+            error=None,
+            attempts=0,  # with status None: no request was made
+            kind=kind,
+            adapter=self.s.adapter or self.portal.adapter or None,
+            run_id=self.c.run_id,
             **(extra or {}),
-        }
+        ).row()
 
     def record(self, row: dict) -> None:
         assert self.c.log is not None

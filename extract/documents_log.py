@@ -1,57 +1,68 @@
 """The ``documents`` log: one row per fetch, the crawler's memory between nights.
 
-Written as append-only Parquet part files under ``<data>/warehouse/documents/``; each part is
-written to a temp name and ``os.replace``-d into place, so a crawl killed with SIGKILL leaves
-only whole parts.  Readers take the union of the parts and keep the latest fetch per document
-(URL, plus the form body for POSTed listing requests); a lost unflushed batch only means those
-URLs are fetched again next time, conditionally.
+An append-only Delta table at ``<data>/warehouse/documents/``: rows are buffered and each
+flush is one Delta commit, so a crawl killed with SIGKILL leaves only whole batches.  Readers
+take every row and keep the latest fetch per document (URL, plus the form body for POSTed
+listing requests); a lost unflushed batch only means those URLs are fetched again next time,
+conditionally.  A row is a ``DocumentFetch`` record; the table's schema is generated from it.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.compute as pc
+from deltalake import DeltaTable
+from nianbao.core import delta_log, records
 
-SCHEMA = pa.schema(
-    [
-        ("url", pa.string()),
-        ("final_url", pa.string()),
-        ("parent_url", pa.string()),
-        ("portal_id", pa.string()),
-        ("method", pa.string()),
-        ("post_data", pa.string()),
-        ("status", pa.int32()),
-        ("outcome", pa.string()),
-        ("content_type", pa.string()),  # media type, lower case, no parameters
-        ("charset", pa.string()),  # charset the server declared, if any
-        ("sha256", pa.string()),  # body in the raw store (also for a 304: the stored body)
-        ("bytes", pa.int64()),  # size of that body
-        ("transferred", pa.int64()),  # body bytes actually received by this fetch
-        ("etag", pa.string()),
-        ("last_modified", pa.string()),
-        ("fetched_at", pa.timestamp("us", tz="UTC")),
-        ("error", pa.string()),
-        ("attempts", pa.int32()),  # requests sent; 0 = none (refused, or a stored file kept)
-        # what the document is to the crawl
-        ("kind", pa.string()),  # listing | report | attachment
-        ("title", pa.string()),
-        ("list_date", pa.string()),
-        ("year", pa.int32()),
-        ("listing_url", pa.string()),
-        ("adapter", pa.string()),
-        ("run_id", pa.string()),
-    ]
-)
+Int32 = Annotated[int, pa.int32()]
+
+
+@dataclass(slots=True)
+class DocumentFetch:
+    """One fetch of one document (or a stored file taken as unchanged without a request)."""
+
+    url: str
+    final_url: str | None = None
+    parent_url: str | None = None
+    portal_id: str | None = None
+    method: str | None = None
+    post_data: str | None = None
+    status: Int32 | None = None
+    outcome: str | None = None
+    content_type: str | None = None  # media type, lower case, no parameters
+    charset: str | None = None  # charset the server declared, if any
+    sha256: str | None = None  # body in the raw store (also for a 304: the stored body)
+    bytes: int | None = None  # size of that body
+    transferred: int | None = None  # body bytes actually received by this fetch
+    etag: str | None = None
+    last_modified: str | None = None
+    fetched_at: datetime | None = None
+    error: str | None = None
+    attempts: Int32 | None = None  # requests sent; 0 = none (refused, or a stored file kept)
+    # what the document is to the crawl
+    kind: str | None = None  # listing | report | attachment
+    title: str | None = None
+    list_date: str | None = None
+    year: Int32 | None = None
+    listing_url: str | None = None
+    adapter: str | None = None
+    run_id: str | None = None
+
+    def row(self) -> dict:
+        """As the mutable dict the crawler passes along (and may still annotate)."""
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+SCHEMA = records.schema(DocumentFetch)
 FIELDS = tuple(SCHEMA.names)
 # Outcomes whose row names a body in the raw store.
 BODY_OUTCOMES = frozenset({"new", "changed", "unchanged"})
@@ -74,20 +85,24 @@ def now_utc() -> datetime:
 
 
 class DocumentsLog:
-    """Thread-safe appender; buffers rows and flushes a part every ``flush_rows``/``flush_s``."""
+    """Thread-safe appender; buffers rows and commits them every ``flush_rows``/``flush_s``.
+
+    Each flush is one Delta version: large batches keep a night's crawl to tens of versions,
+    not thousands (a killed crawl refetches at most one batch, conditionally)."""
 
     def __init__(
-        self, data: str | os.PathLike[str], flush_rows: int = 50, flush_s: float = 2.0
+        self, data: str | os.PathLike[str], flush_rows: int = 1000, flush_s: float = 60.0
     ) -> None:
         self.dir = log_dir(data)
-        self.dir.mkdir(parents=True, exist_ok=True)
         self.flush_rows, self.flush_s = flush_rows, flush_s
         self._rows: list[dict] = []
         self._first_at = 0.0
         self._lock = threading.Lock()
         self._seq = 0
 
-    def append(self, row: Mapping[str, object]) -> None:
+    def append(self, row: DocumentFetch | Mapping[str, object]) -> None:
+        if isinstance(row, DocumentFetch):
+            row = row.row()
         clean = {name: row.get(name) for name in FIELDS}
         if clean["fetched_at"] is None:
             clean["fetched_at"] = now_utc()
@@ -118,50 +133,15 @@ class DocumentsLog:
     def _flush_locked(self) -> None:
         if not self._rows:
             return
-        table = pa.Table.from_pylist(self._rows, schema=SCHEMA)
-        self._seq += 1
-        # Names sort by time, so a reader can order parts without trusting clocks per row.
-        name = f"part-{time.time_ns():020d}-{os.getpid()}-{self._seq:06d}-{uuid.uuid4().hex[:8]}"
-        write_parquet_atomic(table, self.dir / f"{name}.parquet")
+        delta_log.append(self.dir, records.table(DocumentFetch, self._rows))
         self._rows = []
 
 
-def write_parquet_atomic(table: pa.Table, dest: Path, **write_options: object) -> None:
-    """Write ``dest`` whole or not at all: a ``.tmp-`` file, fsynced, then renamed into place.
-    ``write_options`` go to ``pyarrow.parquet.write_table`` (compression, row groups…)."""
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-", suffix=".parquet")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, **write_options)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _parts(data: str | os.PathLike[str]) -> list[Path]:
-    d = log_dir(data)
-    if not d.is_dir():
-        return []
-    return sorted(p for p in d.glob("part-*.parquet"))
-
-
 def read_log(data: str | os.PathLike[str]) -> pa.Table:
-    """Every fetch ever logged, oldest first (union of the parts)."""
-    tables = [pq.read_table(p, schema=SCHEMA) for p in _parts(data)]
-    if not tables:
-        return SCHEMA.empty_table()
-    return pa.concat_tables(tables)
-
-
-def latest_rows(data: str | os.PathLike[str]) -> dict[str, dict]:
-    """The latest fetch per document key."""
-    out: dict[str, dict] = {}
-    for row in read_log(data).to_pylist():  # oldest first: later rows overwrite
-        out[doc_key(row["url"], row["method"], row["post_data"])] = row
-    return out
+    """Every fetch ever logged, oldest first."""
+    table = delta_log.read(log_dir(data), SCHEMA)
+    order = pc.sort_indices(table, [("fetched_at", "ascending")], null_placement="at_start")
+    return table.take(order)  # a stable sort: rows of one batch keep their order
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,19 +251,13 @@ def sweep_temp(data: str | os.PathLike[str]) -> None:
 
 
 def compact(data: str | os.PathLike[str]) -> int:
-    """Merge all parts into one (history kept); returns how many parts were merged.
-
-    Crash-safe: the merged part is in place before the old ones go, and a reader that sees
-    both only reads duplicate rows, which the latest-per-key rule absorbs.
-    """
-    parts = _parts(data)
-    if len(parts) < 2:
+    """Merge the log's files into one and delete the merged ones (history of the rows kept,
+    versions before it not); returns how many files were merged.  Call only while holding
+    the crawl lock: a reader of an older version would lose its files."""
+    d = log_dir(data)
+    if not DeltaTable.is_deltatable(str(d)):
         return 0
-    table = pa.concat_tables(pq.read_table(p, schema=SCHEMA) for p in parts)
-    # Same name stem as the newest part + suffix: sorts after everything it replaces.
-    dest = parts[-1].with_name(parts[-1].stem + "-compact.parquet")
-    write_parquet_atomic(table, dest)
-    for p in parts:
-        if p != dest:
-            p.unlink(missing_ok=True)
-    return len(parts)
+    dt = DeltaTable(str(d))
+    merged = int(dt.optimize.compact().get("numFilesRemoved", 0))
+    dt.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False, full=True)
+    return merged

@@ -82,11 +82,11 @@ def run_ingest(args: argparse.Namespace) -> int:
     print(
         f"{len(res.loaded)} file(s) read: {s.reports_new} new, {s.reports_replaced} replaced, "
         f"{s.reports_unchanged} unchanged; {s.facts_written} facts and {s.checks_written} checks "
-        f"written in {s.seconds:.2f}s; warehouse generation {s.generation} at {s.data}"
+        f"written in {s.seconds:.2f}s; warehouse version {s.version} at {s.data}"
     )
     if s.views_error:
         print(
-            f"note: committed generation {s.generation}; views not refreshed: {s.views_error} "
+            f"note: committed version {s.version}; views not refreshed: {s.views_error} "
             "(the next `nianbao sql` or ingest refreshes them)",
             file=sys.stderr,
         )

@@ -1,21 +1,19 @@
 """The `runs`, `portal_runs` and `extractions` logs: one row per nightly run, one per portal
 per run, one per document extraction tried.
 
-Append-only Parquet parts under ``<data>/warehouse/runs/`` and ``<data>/warehouse/portal_runs/``,
-each written atomically (temp file + rename), so a killed run leaves whole rows or nothing.
+Append-only Delta tables under ``<data>/warehouse/runs/``, ``portal_runs/`` and ``extractions/``;
+each write is one commit, so a killed run leaves whole rows or nothing.
 The portal history read back from here is what the health monitor compares tonight against.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
-from nianbao.extract.documents_log import write_parquet_atomic
+from nianbao.core import delta_log
 
 from .health import Health, PortalNight
 
@@ -108,36 +106,26 @@ def _dir(data: Path, table: str) -> Path:
     return Path(data) / "warehouse" / table
 
 
-def _dest(data: Path, table: str) -> Path:
-    d = _dir(data, table)
-    d.mkdir(parents=True, exist_ok=True)
-    return d / _part_name()
-
-
-def _part_name() -> str:
-    return f"part-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
+def _append(data: Path, table: str, rows: pa.Table) -> Path | None:
+    """One Delta commit of ``rows`` (a night writes each log once: no batching needed)."""
+    if not rows.num_rows:
+        return None
+    delta_log.append(_dir(data, table), rows)
+    return _dir(data, table)
 
 
 def write_run(data: Path, run: RunSummary) -> Path:
-    dest = _dest(data, "runs")
-    write_parquet_atomic(pa.Table.from_pylist([asdict(run)], schema=RUNS_SCHEMA), dest)
-    return dest
+    out = _append(data, "runs", pa.Table.from_pylist([asdict(run)], schema=RUNS_SCHEMA))
+    assert out is not None
+    return out
 
 
 def write_portal_runs(data: Path, rows: list[dict]) -> Path | None:
-    if not rows:
-        return None
-    dest = _dest(data, "portal_runs")
-    write_parquet_atomic(pa.Table.from_pylist(rows, schema=PORTAL_RUNS_SCHEMA), dest)
-    return dest
+    return _append(data, "portal_runs", pa.Table.from_pylist(rows, schema=PORTAL_RUNS_SCHEMA))
 
 
 def write_extractions(data: Path, rows: list[dict]) -> Path | None:
-    if not rows:
-        return None
-    dest = _dest(data, "extractions")
-    write_parquet_atomic(pa.Table.from_pylist(rows, schema=EXTRACTIONS_SCHEMA), dest)
-    return dest
+    return _append(data, "extractions", pa.Table.from_pylist(rows, schema=EXTRACTIONS_SCHEMA))
 
 
 def settled_extractions(data: Path) -> set[tuple[str, str, str]]:
@@ -155,17 +143,7 @@ def settled_extractions(data: Path) -> set[tuple[str, str, str]]:
 
 
 def _read(data: Path, table: str, schema: pa.Schema) -> pa.Table:
-    tdir = _dir(data, table)
-    parts = sorted(tdir.glob("part-*.parquet")) if tdir.is_dir() else []
-    if not parts:
-        return schema.empty_table()
-    return pa.concat_tables(
-        [pq.read_table(p, schema=schema) for p in parts], promote_options="default"
-    )
-
-
-def read_runs(data: Path) -> pa.Table:
-    return _read(data, "runs", RUNS_SCHEMA)
+    return delta_log.read(_dir(data, table), schema)
 
 
 def portal_history(data: Path) -> dict[str, list[PortalNight]]:

@@ -1,22 +1,22 @@
-"""The statistical warehouse: load extracted reports into Parquet, query them through DuckDB.
+"""The statistical warehouse: load extracted reports into Delta tables, query them via DuckDB.
 
 Public API::
 
-    load(inputs, data=None)      ReportInput objects → a new warehouse generation
+    load(inputs, data=None)      ReportInput objects → one new warehouse version
     ingest(paths, data=None)     read + extract local files, then load them
-    connect(data=None)           read-only DuckDB connection with every view
+    connect(data=None, as_of=)   read-only DuckDB connection with every view (at a version)
     export(to, data=None)        main views + codebook as CSV or Parquet
+    optimize(data) / maintain()  compaction and vacuum (warehouse_maintain)
 
 Guarantees (see warehouse_store for how): a report's rows are replaced as a whole when it is
 loaded again; loading the same input twice changes nothing; a process killed at any instant
-leaves the previous complete state readable, never a partial report or a duplicate.
+leaves the previous complete version readable, never a partial report or a duplicate.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from nianbao.extract.readers import REPORT_SUFFIXES
 
 from .paths import data_dir, warehouse_dir
-from .warehouse_build import Batch, Chunk, ReportInput, canonical_url, report_id_for
-from .warehouse_store import COMPRESSION, ROW_GROUP_SIZE, Manifest, PartFile, Store, fault
-from .warehouse_views import MANAGED_SCHEMAS, apply_views, connect, render
+from .warehouse_build import Batch, ReportInput, canonical_url, report_id_for
+from .warehouse_maintain import maintain, optimize
+from .warehouse_store import COMPRESSION, TABLES, Snapshot, Store, fault, file_list
+from .warehouse_views import apply_views, connect, render
 
 if TYPE_CHECKING:
     from . import extraction
@@ -49,29 +49,22 @@ __all__ = [
     "export",
     "ingest",
     "load",
+    "maintain",
+    "optimize",
     "render",
     "report_id_for",
 ]
 
-TABLES = tuple(MANAGED_SCHEMAS)  # reports, facts, checks, report_values
-# Row order inside rewritten/compacted files: facts by cell so row-group statistics prune.
-SORT_KEYS = {
-    "facts": "code, report_id",
-    "checks": "report_id, name",
-    "reports": "report_id",
-    "report_values": "report_id",
-}
-CHUNK_REPORTS = 20_000  # reports per write batch (~4 M facts): bounds memory
-COMPACT_MAX_FILES = 8  # per table and year; beyond it small files are merged
-COMPACT_SMALL_ROWS = 2_000_000
+CHUNK_REPORTS = 20_000  # reports per build batch (~4 M facts): bounds the working memory
 
 
 @dataclass(slots=True)
 class LoadStats:
-    """What one ``load`` did."""
+    """What one ``load`` did; ``version`` is the warehouse version it wrote (or found, when
+    nothing changed) — record it with the run to read the warehouse as that run left it."""
 
     data: Path
-    generation: int
+    version: int | None = None
     reports_new: int = 0
     reports_replaced: int = 0
     reports_unchanged: int = 0
@@ -79,7 +72,6 @@ class LoadStats:
     checks_written: int = 0
     files_written: int = 0
     files_rewritten: int = 0
-    files_removed: int = 0
     views_applied: bool = False
     views_error: str = ""  # why the views were not refreshed after a committed load
     seconds: float = 0.0
@@ -95,176 +87,96 @@ def _batched(items: Iterable[ReportInput], n: int) -> Iterator[list[ReportInput]
         yield batch
 
 
-def _existing(store: Store, manifest: Manifest) -> dict[str, tuple[int | None, str]]:
-    """report_id → (year, digest) of every report in the warehouse."""
+def _existing(store: Store, snapshot: Snapshot) -> dict[str, tuple[int | None, str]]:
+    """report_id → (year, digest) of every report in the warehouse version."""
+    dt = store.table("reports", snapshot)
+    if dt is None:
+        return {}
     out: dict[str, tuple[int | None, str]] = {}
-    for part in manifest.files("reports"):
-        t = pq.read_table(store.abspath(part), columns=["report_id", "year", "digest"])
-        for rid, year, digest in zip(*(t[c].to_pylist() for c in t.column_names), strict=True):
-            out[rid] = (year, digest)
+    for path in file_list(dt):
+        year = _partition_year(path)
+        t = pq.read_table(path, columns=["report_id", "digest"])
+        ids, digests = t["report_id"].to_pylist(), t["digest"].to_pylist()
+        out.update((rid, (year, d)) for rid, d in zip(ids, digests, strict=True))
     return out
 
 
-def _split_by_year(table: pa.Table) -> Iterator[tuple[int | None, pa.Table]]:
-    years = table["year"].fill_null(np.iinfo(np.int16).max).to_numpy()
-    order = np.argsort(years, kind="stable")
-    if not (order == np.arange(len(order))).all():
-        table, years = table.take(pa.array(order)), years[order]
-    bounds = np.flatnonzero(np.diff(years)) + 1
-    for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(years)], strict=True):
-        if stop > start:
-            y = int(years[start])
-            yield (None if y == np.iinfo(np.int16).max else y), table.slice(start, stop - start)
+def _partition_year(path: str) -> int | None:
+    """The year partition a Delta data file sits in (``…/year=2022/part-….parquet``)."""
+    value = Path(path).parent.name.removeprefix("year=")
+    return int(value) if value.isdigit() else None
 
 
-class _Load:
-    """One load: writes new part files, then rewrites/compacts, then commits one manifest.
+class _Plan:
+    """Which reports of a load to write: digests first, so unchanged ones cost no build.
 
-    Part files are written by a background thread (Parquet encoding releases the GIL) while
-    the next chunk is built, so both cores work.
+    The same report twice in one load: the later one wins.  Replaced reports' old years are
+    remembered, so the replacing write only touches those year partitions.
     """
 
-    def __init__(self, store: Store, base: Manifest, force: bool) -> None:
-        self.store, self.base, self.force = store, base, force
-        self.generation = base.generation + 1
-        self.existing = _existing(store, base)
+    def __init__(self, existing: dict[str, tuple[int | None, str]], force: bool) -> None:
+        self.existing, self.force = existing, force
         self.extracted_at = datetime.now(UTC)
-        self.new_parts: dict[str, list[PartFile]] = {t: [] for t in TABLES}
-        self.seen: dict[str, int] = {}  # report_id → chunk number that wrote it
-        self.chunk_parts: list[list[PartFile]] = []
-        self.drop: dict[str, set[str]] = {}  # part path → report ids to remove from it
-        self.stats = LoadStats(store.root.parent, base.generation)
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nianbao-write")
-        self.pending: list[tuple[str, Future[PartFile]]] = []
+        self.batches: list[tuple[Batch, np.ndarray]] = []
+        self.where: dict[str, tuple[int, int, str]] = {}  # report_id → (batch, pos, status)
+        self.counts = {"new": 0, "replaced": 0, "unchanged": 0}
+        self._stats = LoadStats(Path())
+        self.replaced_years: set[int | None] = set()
 
     def add(self, inputs: Sequence[ReportInput]) -> None:
         last: dict[str, ReportInput] = {}
         for inp in inputs:  # the same report twice in a batch: the later one wins
-            rid = inp.report_id
-            last.pop(rid, None)
-            last[rid] = inp
+            last.pop(inp.report_id, None)
+            last[inp.report_id] = inp
         batch = Batch(list(last.values()), list(last), self.extracted_at)
-        self.drain()
         keep = np.ones(len(batch.ids), dtype=bool)
         for k, (rid, digest) in enumerate(zip(batch.ids, batch.digests, strict=True)):
-            if rid in self.seen:  # loaded earlier in this call: drop that copy
-                for part in self.chunk_parts[self.seen[rid]]:
-                    self.drop.setdefault(part.path, set()).add(rid)
+            if rid in self.where:  # seen in an earlier batch of this load: drop that copy
+                b, pos, status = self.where[rid]
+                self.batches[b][1][pos] = False
+                self.counts[status] -= 1
+            status = self._status(rid, digest)
+            self.counts[status] += 1
+            keep[k] = status != "unchanged"
+            self.where[rid] = (len(self.batches), k, status)
+        self.batches.append((batch, keep))
+
+    def _status(self, rid: str, digest: str) -> str:
+        """new, replaced or unchanged (nothing to write)."""
+        old = self.existing.get(rid)
+        if old is None:
+            return "new"
+        if old[1] == digest and not self.force:
+            return "unchanged"
+        self.replaced_years.add(old[0])
+        return "replaced"
+
+    @property
+    def stats(self) -> LoadStats:
+        c = self.counts
+        self._stats.reports_new = c["new"]
+        self._stats.reports_replaced = c["replaced"]
+        self._stats.reports_unchanged = c["unchanged"]
+        return self._stats
+
+    def build(self) -> tuple[dict[str, pa.Table], list[str], set[int | None]]:
+        """(Arrow table per Delta table, ids written, years written) of the kept reports."""
+        parts: dict[str, list[pa.Table]] = {t: [] for t in TABLES}
+        ids: list[str] = []
+        years: set[int | None] = set()
+        for batch, keep in self.batches:
+            if not keep.any():
                 continue
-            old = self.existing.get(rid)
-            if old is not None and old[1] == digest and not self.force:
-                keep[k] = False
-                self.stats.reports_unchanged += 1
-            elif old is not None:
-                self.stats.reports_replaced += 1
-                for table in TABLES:  # its old rows sit in the old year's partition
-                    for part in self.base.files(table):
-                        if part.year == old[0]:
-                            self.drop.setdefault(part.path, set()).add(rid)
-            else:
-                self.stats.reports_new += 1
-        if keep.any():
             chunk = batch.chunk(keep)
-            for rid in chunk.ids:
-                self.seen[rid] = len(self.chunk_parts)
-            self.chunk_parts.append([])
-            self._submit(chunk)
-
-    def _submit(self, chunk: Chunk) -> None:
-        for table, data in (
-            ("reports", chunk.reports),
-            ("facts", chunk.facts),
-            ("checks", chunk.checks),
-            ("report_values", chunk.values),
-        ):
-            for year, part in _split_by_year(data):
-                future = self.pool.submit(self.store.write_part, table, year, part, self.generation)
-                self.pending.append((table, future))
-        self.stats.facts_written += chunk.facts.num_rows
-        self.stats.checks_written += chunk.checks.num_rows
-
-    def drain(self) -> None:
-        """Wait for the submitted part files (re-raising a write error)."""
-        if not self.pending:
-            return
-        for table, future in self.pending:
-            part = future.result()
-            self.new_parts[table].append(part)
-            self.chunk_parts[-1].append(part)
-            self.stats.files_written += 1
-        self.pending = []
-        fault("chunk_written")
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def finish(self) -> Manifest | None:
-        """Rewrite files holding superseded rows, compact, and build the next manifest."""
-        self.drain()
-        if not any(self.new_parts.values()) and not self.drop:
-            return None
-        tables: dict[str, list[PartFile]] = {}
-        con = duckdb.connect()
-        try:
-            for table in TABLES:
-                parts = self.base.files(table) + self.new_parts[table]
-                parts = self._rewrite(table, parts)
-                parts = self._compact(con, table, parts)
-                tables[table] = parts
-        finally:
-            con.close()
-        fault("rewritten")
-        return Manifest(self.generation, "", tables)
-
-    def _rewrite(self, table: str, parts: list[PartFile]) -> list[PartFile]:
-        """Parts with superseded reports' rows become new parts without them (order kept)."""
-        out: list[PartFile] = []
-        for part in parts:
-            ids = self.drop.get(part.path)
-            if ids:
-                path = self.store.abspath(part)
-                present = pq.read_table(path, columns=["report_id"])["report_id"].cast(pa.string())
-                gone = pc.is_in(present, pa.array(sorted(ids), pa.string()))
-                if pc.any(gone).as_py():
-                    self.stats.files_rewritten += 1
-                    kept = pq.read_table(path).filter(pc.invert(gone))
-                    if kept.num_rows:
-                        out.append(self.store.write_part(table, part.year, kept, self.generation))
-                    continue
-            out.append(part)
-        return out
-
-    def _compact(
-        self, con: duckdb.DuckDBPyConnection, table: str, parts: list[PartFile]
-    ) -> list[PartFile]:
-        by_year: dict[int | None, list[PartFile]] = {}
-        for p in parts:
-            by_year.setdefault(p.year, []).append(p)
-        out: list[PartFile] = []
-        for year, group in by_year.items():
-            small = [p for p in group if p.rows < COMPACT_SMALL_ROWS]
-            if len(group) > COMPACT_MAX_FILES and len(small) > 1:
-                query = f"SELECT * FROM {_read(self.store, small)} ORDER BY {SORT_KEYS[table]}"
-                merged = self._copy(con, query, table, year)
-                group = [p for p in group if p not in small] + ([merged] if merged else [])
-                self.stats.files_rewritten += len(small)
-            out.extend(group)
-        return out
-
-    def _copy(
-        self, con: duckdb.DuckDBPyConnection, query: str, table: str, year: int | None
-    ) -> PartFile | None:
-        tmp = self.store.temp_path(table, year)
-        con.execute(
-            f"COPY ({query}) TO '{tmp.as_posix()}' "
-            f"(FORMAT parquet, COMPRESSION {COMPRESSION}, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
-        )
-        return self.store.adopt_part(tmp, table, year, self.generation)
-
-
-def _read(store: Store, parts: Sequence[PartFile]) -> str:
-    paths = ", ".join("'" + store.abspath(p).as_posix().replace("'", "''") + "'" for p in parts)
-    return f"read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
+            for table, data in zip(
+                TABLES, (chunk.facts, chunk.checks, chunk.values, chunk.reports), strict=True
+            ):
+                parts[table].append(data)
+            ids += chunk.ids
+            years.update(chunk.reports["year"].to_pylist())
+            self._stats.facts_written += chunk.facts.num_rows
+            self._stats.checks_written += chunk.checks.num_rows
+        return {t: pa.concat_tables(p) for t, p in parts.items()}, ids, years
 
 
 def load(
@@ -274,51 +186,47 @@ def load(
     force: bool = False,
     chunk_reports: int = CHUNK_REPORTS,
 ) -> LoadStats:
-    """Load reports into the warehouse at ``data`` as one new generation (all or nothing).
+    """Load reports into the warehouse at ``data`` as one new version (all or nothing).
 
     A report already present is replaced when anything about it changed and left alone when
-    not (``force`` replaces it anyway).  Inputs are consumed in chunks, so a generator of
-    ReportInputs keeps memory bounded.
+    not (``force`` replaces it anyway); when nothing changed no version is written.  Inputs
+    are read in batches of ``chunk_reports``: only reports to write are built into rows.
     """
     started = time.perf_counter()
     root = data_dir(data)
     store = Store(warehouse_dir(root))
     with store.writer_lock():
-        base = store.manifest()
-        job = _Load(store, base, force)
-        try:
-            for batch in _batched(inputs, chunk_reports):
-                job.add(batch)
-            manifest = job.finish()
-        finally:
-            job.close()
-        stats = job.stats
-        if manifest is not None:
-            store.commit(manifest)
-            stats.generation = manifest.generation
+        store.roll_back_orphans()
+        base = store.snapshot()
+        plan = _Plan(_existing(store, base), force)
+        for batch in _batched(inputs, chunk_reports):
+            plan.add(batch)
+        stats = plan.stats
+        stats.version = base.version
+        if stats.reports_loaded:
+            tables, ids, years = plan.build()
+            replacing = ids if stats.reports_replaced else []
+            metrics = store.commit(tables, replacing, years | plan.replaced_years)
+            stats.version = metrics["version"]
+            stats.files_written = metrics["num_added_files"]
+            stats.files_rewritten = metrics["num_removed_files"]
             fault("committed")
-        current = manifest or base
-        # The generation is committed: from here on a failure (disk full, read-only views
-        # file) is a note, not a failed load; the next connect() or load re-applies the views.
-        try:
-            stats.views_applied = apply_views(root, current)
-        except (OSError, duckdb.Error) as e:
-            from .errors import user_error
-
-            stats.views_error = str(user_error(e) or e).strip().splitlines()[0]
-        fault("views_applied")
-        if stats.views_applied:
-            # The previous generation stays: connections opened before this load still read it.
-            # (Views that could not be applied still name an older one: no GC then.)
-            older = [g for g in store.manifest_numbers() if g < current.generation]
-            keep = [current] + ([store.manifest(older[-1])] if older else [])
-            try:
-                stats.files_removed = store.collect_garbage(keep, TABLES)
-            except OSError:  # what stays is garbage: the next load removes it
-                pass
+        _refresh_views(root, stats)
     stats.data = root
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _refresh_views(root: Path, stats: LoadStats) -> None:
+    """Re-render the stored views.  The version is committed: from here on a failure (disk
+    full, read-only views file) is a note, not a failed load; the next connect() re-applies."""
+    try:
+        stats.views_applied = apply_views(root)
+    except (OSError, duckdb.Error) as e:
+        from .errors import user_error
+
+        stats.views_error = str(user_error(e) or e).strip().splitlines()[0]
+    fault("views_applied")
 
 
 # --- ingest: local files ------------------------------------------------------------------

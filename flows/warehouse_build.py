@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,60 +28,9 @@ import pyarrow as pa
 from nianbao.transform import catalogue
 from nianbao.transform.result import ExtractResult
 
-# --- Schemas (the stored tables; the views in sql/ are the public interface) ---------------
+from .warehouse_records import CHECKS_SCHEMA, FACTS_SCHEMA, REPORTS_SCHEMA
 
-TS = pa.timestamp("us", tz="UTC")
-REPORTS_SCHEMA = pa.schema(
-    [
-        ("report_id", pa.string()),
-        ("title", pa.string()),
-        ("agency", pa.string()),
-        ("level", pa.string()),
-        ("region_code", pa.string()),
-        ("year", pa.int16()),
-        ("format", pa.string()),
-        ("published", pa.date32()),
-        ("index_no", pa.string()),
-        ("source_url", pa.string()),
-        ("source", pa.string()),
-        ("portal_id", pa.string()),
-        ("sha256", pa.string()),
-        ("fetched_at", TS),
-        ("extracted_at", TS),
-        ("parser_version", pa.string()),
-        ("n_facts", pa.int32()),
-        ("n_values", pa.int32()),
-        ("n_checks", pa.int32()),
-        ("n_checks_failed", pa.int32()),
-        ("n_checks_skipped", pa.int32()),
-        ("errors", pa.list_(pa.string())),
-        ("flags", pa.list_(pa.string())),
-        ("digest", pa.string()),
-    ]
-)
-FACTS_SCHEMA = pa.schema(
-    [
-        ("report_id", pa.string()),
-        ("year", pa.int16()),
-        ("format", pa.string()),
-        ("table", pa.string()),
-        ("item", pa.string()),
-        ("column", pa.string()),
-        ("code", pa.string()),  # table.item.column
-        ("value", pa.float64()),
-        ("unit", pa.string()),
-        ("raw", pa.string()),
-    ]
-)
-CHECKS_SCHEMA = pa.schema(
-    [
-        ("report_id", pa.string()),
-        ("year", pa.int16()),
-        ("name", pa.string()),
-        ("ok", pa.bool_()),
-        ("detail", pa.string()),
-    ]
-)
+# --- Schemas: reports, facts, checks from their records; report_values from the catalogue ---
 
 
 def value_column(code: str) -> str:
@@ -224,12 +172,11 @@ def _dense(values: list) -> tuple[np.ndarray, list]:
 
 
 def _hashes(rows: list[tuple]) -> np.ndarray:
-    """Stable 64-bit hash per row for change detection (Python's hash() is salted per process;
-    two CRC-32s with different seeds are plenty here and ~5x cheaper than a crypto hash)."""
-    blobs = [repr(row).encode() for row in rows]
-    hi = np.fromiter(map(zlib.crc32, blobs), dtype=np.uint64, count=len(blobs))
-    lo = np.fromiter((zlib.crc32(b, 0x5BD1E995) for b in blobs), dtype=np.uint64, count=len(blobs))
-    return (hi << np.uint64(32)) | lo
+    """Stable 64-bit hash per distinct row, for change detection (Python's hash() is salted
+    per process).  BLAKE2b cut to 8 bytes: a real 64-bit hash, and cheap here because it
+    runs once per *distinct* row (a few thousand per batch), not once per fact."""
+    digests = (hashlib.blake2b(repr(row).encode(), digest_size=8).digest() for row in rows)
+    return np.frombuffer(b"".join(digests), dtype="<u8").astype(np.uint64)
 
 
 def _segment_sums(h: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -1,17 +1,19 @@
-"""Crash-safe Parquet storage: immutable part files plus numbered, immutable manifests.
+"""The warehouse tables as Delta Lake tables under ``<data>/warehouse/<table>/``.
 
-Why this shape: a load touches several tables and may replace rows of reports loaded before,
-and a kill -9 may strike between any two writes.  So nothing already published is ever
-modified.  New rows go to new part files (written to a temporary name, fsynced, renamed);
-rewrites and compactions also write new files.  Only then is ``_manifests/<gen>.json`` created
-(temp + fsync + rename + directory fsync): the highest manifest number *is* the current state,
-so the switch from one complete state to the next is a single atomic rename.  Files that no
-manifest we keep refers to are garbage, removed later under the writer lock.
+Why Delta: every write is one atomic commit to the table's transaction log (data files first,
+then one ``_delta_log/<version>.json``), so a writer killed at any instant leaves the previous
+version, old versions stay readable (time travel), and compaction/vacuum are the library's.
 
-Readers never glob table directories: they read the file lists of one manifest (the views do
-this for them), so orphans of a crashed load and files of the previous generation are
-invisible.  ``NIANBAO_WAREHOUSE_FAULT=<point>`` kills the process with SIGKILL at a named point;
-the crash tests use it.
+Why the ``reports`` table is the commit point: a load touches four tables, and Delta commits
+per table.  So ``facts``, ``checks`` and ``report_values`` are committed first and the
+``reports`` commit comes last, carrying in its commit metadata (``nianbao.versions``) the
+versions of the other three that belong with it.  A *warehouse version* is a version of
+``reports``; readers pin the other tables to the versions it names, so a load killed between
+two table commits is invisible, and the next writer rolls those unnamed versions back
+(``roll_back_orphans``) before it writes.
+
+``NIANBAO_WAREHOUSE_FAULT=<point>`` kills the process with SIGKILL at a named point; the crash
+tests use it.
 """
 
 from __future__ import annotations
@@ -20,26 +22,26 @@ import contextlib
 import fcntl
 import json
 import os
-import re
+import shutil
 import signal
-import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
-from nianbao.extract.documents_log import write_parquet_atomic
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 
 FAULT_ENV = "NIANBAO_WAREHOUSE_FAULT"
-MANIFEST_DIR = "_manifests"
 LOCK_FILE = "_lock"
-TMP_PREFIX = ".tmp-"
+POINTER = "nianbao.versions"  # reports commit metadata: versions of the other tables
+OPERATION = "nianbao.operation"  # load | optimize: what a warehouse version did
+DATA_TABLES = ("facts", "checks", "report_values")  # committed before reports
+TABLES = (*DATA_TABLES, "reports")  # commit order
+PARTITION = ["year"]
 ROW_GROUP_SIZE = 131_072  # small enough that row-group statistics prune sorted facts
 COMPRESSION = "zstd"
-UNKNOWN_YEAR = "unknown"
-_MANIFEST_RE = re.compile(r"^(\d{6,})\.json$")
+WRITER = WriterProperties(compression="ZSTD", max_row_group_size=ROW_GROUP_SIZE)
 
 
 def fault(point: str) -> None:
@@ -48,103 +50,110 @@ def fault(point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-@dataclass(frozen=True, slots=True)
-class PartFile:
-    """One immutable Parquet file of a table, path relative to the warehouse directory."""
-
-    path: str
-    year: int | None
-    rows: int
-    columns: tuple[str, ...] = ()
-
-    def to_json(self) -> dict:
-        return {
-            "path": self.path,
-            "year": self.year,
-            "rows": self.rows,
-            "columns": list(self.columns),
-        }
-
-    @classmethod
-    def from_json(cls, d: dict) -> PartFile:
-        return cls(d["path"], d.get("year"), int(d["rows"]), tuple(d.get("columns") or ()))
+def delta_table(path: Path, version: int | None = None) -> DeltaTable | None:
+    """The Delta table at ``path`` (at ``version``), or None if none was ever committed."""
+    if not DeltaTable.is_deltatable(str(path)):
+        return None
+    dt = DeltaTable(str(path))
+    if version is not None and version != dt.version():
+        dt.load_as_version(version)
+    return dt
 
 
-@dataclass(slots=True)
-class Manifest:
-    """The complete state of the warehouse at one generation: the live files of every table."""
+def file_list(dt: DeltaTable) -> list[str]:
+    """Absolute paths of the Parquet files of the version ``dt`` is at.
 
-    generation: int = 0
-    created_at: str = ""
-    tables: dict[str, list[PartFile]] = field(default_factory=dict)
-
-    def files(self, table: str) -> list[PartFile]:
-        return list(self.tables.get(table, ()))
-
-    def all_paths(self) -> set[str]:
-        return {p.path for parts in self.tables.values() for p in parts}
-
-    def to_json(self) -> dict:
-        return {
-            "format_version": 1,
-            "generation": self.generation,
-            "created_at": self.created_at,
-            "tables": {t: [p.to_json() for p in parts] for t, parts in sorted(self.tables.items())},
-        }
-
-    @classmethod
-    def from_json(cls, d: dict) -> Manifest:
-        tables = {t: [PartFile.from_json(p) for p in parts] for t, parts in d["tables"].items()}
-        return cls(int(d["generation"]), d.get("created_at", ""), tables)
+    The file list alone is the version's rows only while no deletion vector hides rows in
+    them: delta-rs never writes deletion vectors, and a table some other engine gave them
+    is refused rather than read wrong.
+    """
+    if "deletionVectors" in (dt.protocol().reader_features or ()):
+        raise ValueError(f"{dt.table_uri}: deletion vectors are not supported here")
+    return [u.removeprefix("file://") for u in dt.file_uris()]
 
 
-def year_dir(year: int | None) -> str:
-    return f"year={UNKNOWN_YEAR if year is None else int(year)}"
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def commit_info(dt: DeltaTable, version: int) -> dict:
+    """The commitInfo of one version (read from its log entry; history() as a fallback)."""
+    entry = Path(dt.table_uri.removeprefix("file://")) / "_delta_log" / f"{version:020d}.json"
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        with open(entry, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith('{"commitInfo"'):
+                    return json.loads(line)["commitInfo"]
+    except FileNotFoundError:  # cleaned up after a checkpoint
+        pass
+    return next((h for h in dt.history() if h.get("version") == version), {})
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One warehouse version: the version of ``reports`` and of each table it goes with."""
+
+    version: int | None = None  # None: nothing committed yet
+    versions: dict[str, int] = field(default_factory=dict)
+    committed_at: datetime | None = None
+
+    def pinned(self, table: str) -> int | None:
+        return self.versions.get(table)
 
 
 class Store:
-    """The files under ``<data>/warehouse``: part files, manifests, the writer lock."""
+    """The Delta tables under ``<data>/warehouse`` and the writer lock."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
+    def path(self, table: str) -> Path:
+        return self.root / table
+
+    def table(self, table: str, snapshot: Snapshot | None = None) -> DeltaTable | None:
+        """``table`` as of ``snapshot`` (latest if None); None if it has no version there."""
+        if snapshot is not None and snapshot.pinned(table) is None:
+            return None
+        return delta_table(self.path(table), snapshot.pinned(table) if snapshot else None)
+
     # -- reading -------------------------------------------------------------------------
-    def manifest_numbers(self) -> list[int]:
-        d = self.root / MANIFEST_DIR
-        if not d.is_dir():
-            return []
-        return sorted(int(m.group(1)) for n in os.listdir(d) if (m := _MANIFEST_RE.match(n)))
+    def snapshot(self, as_of: int | datetime | None = None) -> Snapshot:
+        """The warehouse version ``as_of`` (a reports version or a time; default: the latest).
 
-    def manifest(self, generation: int | None = None) -> Manifest:
-        """The manifest of ``generation`` (default: the current one; empty if none yet)."""
-        if generation is None:
-            numbers = self.manifest_numbers()
-            if not numbers:
-                return Manifest()
-            generation = numbers[-1]
-        if generation == 0:
-            return Manifest()
-        text = (self.root / MANIFEST_DIR / f"{generation:06d}.json").read_text("utf-8")
-        return Manifest.from_json(json.loads(text))
+        Raises ValueError for a version that does not exist (or a time before the first).
+        """
+        reports = delta_table(self.path("reports"))
+        if reports is None:
+            if as_of is not None:
+                raise ValueError("the warehouse has no versions yet")
+            return Snapshot()
+        if as_of is not None:
+            try:
+                reports.load_as_version(as_of)
+            except Exception as e:  # delta-rs: DeltaError / ValueError, wording varies
+                raise ValueError(f"no warehouse version {_describe(as_of)}") from e
+        version = reports.version()
+        info = commit_info(reports, version)
+        at = info.get("timestamp")
+        for v in range(version - 1, -1, -1):  # an OPTIMIZE of reports names no versions:
+            if POINTER in info:  # the last version that did still holds for the others
+                break
+            info = commit_info(reports, v)
+        versions = json.loads(info.get(POINTER, "{}"))
+        versions["reports"] = version
+        when = datetime.fromtimestamp(at / 1000, UTC) if at else None
+        return Snapshot(version, versions, when)
 
-    def abspath(self, part: PartFile | str) -> Path:
-        return self.root / (part.path if isinstance(part, PartFile) else part)
+    def history(self) -> list[dict]:
+        """Every warehouse version, newest first: Delta's history of the reports table."""
+        reports = delta_table(self.path("reports"))
+        return reports.history() if reports is not None else []
 
     # -- writing -------------------------------------------------------------------------
     @contextlib.contextmanager
     def writer_lock(self, blocking: bool = True) -> Iterator[bool]:
-        """Exclusive lock for anything that writes or deletes; yields False if not acquired.
+        """Exclusive lock for anything that commits; yields False if not acquired.
 
-        flock is released by the kernel when the process dies, so a killed loader never
-        leaves the warehouse locked.
+        Delta's own concurrency control would let two loaders race and one retry or fail;
+        one writer at a time keeps the reports-last commit protocol simple.  flock is
+        released by the kernel when the process dies, so a killed loader never leaves the
+        warehouse locked.
         """
         self.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
@@ -158,93 +167,92 @@ class Store:
         finally:
             os.close(fd)
 
-    def new_part_path(self, table: str, year: int | None, generation: int) -> str:
-        return f"{table}/{year_dir(year)}/part-{generation:06d}-{uuid.uuid4().hex[:12]}.parquet"
+    def roll_back_orphans(self) -> list[str]:
+        """Undo table versions no reports version names (a writer killed mid-load).
 
-    def write_part(self, table: str, year: int | None, data: pa.Table, generation: int) -> PartFile:
-        """Write an Arrow table as a new, not yet referenced part file (temp, fsync, rename)."""
-        rel = self.new_part_path(table, year, generation)
-        final = self.root / rel
-        final.parent.mkdir(parents=True, exist_ok=True)
-        write_parquet_atomic(
-            data,
-            final,
-            compression=COMPRESSION,
-            row_group_size=ROW_GROUP_SIZE,
-            write_statistics=True,
-        )
-        return PartFile(rel, year, data.num_rows, tuple(data.column_names))
-
-    def adopt_part(
-        self, tmp: Path, table: str, year: int | None, generation: int
-    ) -> PartFile | None:
-        """Turn a file written by someone else (DuckDB COPY) into a part file; None if empty."""
-        meta = pq.ParquetFile(tmp).metadata
-        if meta.num_rows == 0:
-            tmp.unlink()
-            return None
-        rel = self.new_part_path(table, year, generation)
-        final = self.root / rel
-        final.parent.mkdir(parents=True, exist_ok=True)
-        _fsync_path(tmp)
-        os.replace(tmp, final)
-        return PartFile(rel, year, meta.num_rows, tuple(meta.schema.to_arrow_schema().names))
-
-    def temp_path(self, table: str, year: int | None) -> Path:
-        d = self.root / table / year_dir(year)
-        d.mkdir(parents=True, exist_ok=True)
-        return d / f"{TMP_PREFIX}{uuid.uuid4().hex}.parquet"
-
-    def commit(self, manifest: Manifest) -> None:
-        """Publish ``manifest`` as the new current generation: one atomic rename."""
-        d = self.root / MANIFEST_DIR
-        d.mkdir(parents=True, exist_ok=True)
-        for parts in manifest.tables.values():  # part files' directory entries are durable
-            for parent in {self.abspath(p).parent for p in parts}:
-                _fsync_path(parent)
-        manifest.created_at = datetime.now(UTC).isoformat(timespec="seconds")
-        final = d / f"{manifest.generation:06d}.json"
-        tmp = d / f"{TMP_PREFIX}{final.name}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(manifest.to_json(), f, ensure_ascii=False, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        fault("manifest_written")
-        os.replace(tmp, final)
-        _fsync_path(d)
-
-    def collect_garbage(self, keep: list[Manifest], tables: tuple[str, ...]) -> int:
-        """Delete part files, temp files and manifests that no kept manifest refers to.
-
-        Call only under the writer lock: then every temp file is debris of a dead writer.
+        Call under the writer lock.  Restoring is itself a commit, so the dead writer's
+        versions stay in the history; their files go with the next vacuum.
         """
-        live = set().union(*(m.all_paths() for m in keep))
-        removed = 0
-        for table in tables:
-            tdir = self.root / table
-            if not tdir.is_dir():
+        current = self.snapshot()
+        undone = []
+        for table in DATA_TABLES:
+            dt = delta_table(self.path(table))
+            if dt is None:
                 continue
-            for path in sorted(tdir.rglob("*")):
-                if not path.is_file():
-                    continue
-                rel = path.relative_to(self.root).as_posix()
-                if path.name.startswith(TMP_PREFIX) or (
-                    path.suffix == ".parquet" and rel not in live
-                ):
-                    path.unlink()
-                    removed += 1
-                    fault("gc_deleted_one")
-        kept_numbers = {m.generation for m in keep}
-        mdir = self.root / MANIFEST_DIR
-        if mdir.is_dir():
-            for name in os.listdir(mdir):
-                m = _MANIFEST_RE.match(name)
-                if name.startswith(TMP_PREFIX) or (m and int(m.group(1)) not in kept_numbers):
-                    (mdir / name).unlink()
-        for table in tables:  # empty year directories left by compaction
-            tdir = self.root / table
-            if tdir.is_dir():
-                for sub in tdir.iterdir():
-                    if sub.is_dir() and not any(sub.iterdir()):
-                        sub.rmdir()
-        return removed
+            pinned = current.pinned(table)
+            if pinned is None:  # killed during the very first load: never visible
+                shutil.rmtree(self.path(table))
+                undone.append(table)
+            elif dt.version() > pinned:
+                dt.restore(pinned)
+                undone.append(table)
+        return undone
+
+    def commit(self, tables: dict[str, pa.Table], ids: list[str], years: set[int | None]) -> dict:
+        """Write one load: each table's rows of the reports ``ids`` replaced, reports last.
+
+        ``years``: every year partition the old or new rows of those reports are in, so the
+        replacing write only rewrites files there.  Returns the operation metrics summed.
+        """
+        predicate = _predicate(ids, years)
+        versions, metrics = {}, {"num_added_files": 0, "num_removed_files": 0}
+        for table in DATA_TABLES:
+            versions[table] = self._write(table, tables[table], predicate, {}, metrics)
+            fault(f"{table}_committed")
+        meta = {POINTER: json.dumps(versions), OPERATION: "load"}
+        metrics["version"] = self._write("reports", tables["reports"], predicate, meta, metrics)
+        return metrics
+
+    def _write(
+        self, table: str, data: pa.Table, predicate: str | None, meta: dict, metrics: dict
+    ) -> int:
+        path = self.path(table)
+        exists = DeltaTable.is_deltatable(str(path))
+        write_deltalake(
+            str(path),
+            data,
+            mode="overwrite" if exists and predicate else "append",
+            predicate=predicate if exists else None,
+            partition_by=PARTITION,
+            writer_properties=WRITER,
+            commit_properties=CommitProperties(custom_metadata=meta or None),
+        )
+        dt = DeltaTable(str(path))
+        info = commit_info(dt, dt.version())
+        for key in metrics:
+            metrics[key] += int(info.get("operationMetrics", {}).get(key, 0))
+        return dt.version()
+
+    def point(self, versions: dict[str, int], operation: str) -> int:
+        """Commit a reports version that changes no row, naming new versions of the others
+        (after compaction, so readers see the compacted files)."""
+        reports = delta_table(self.path("reports"))
+        assert reports is not None
+        meta = {POINTER: json.dumps(versions), OPERATION: operation}
+        empty = reports.schema().to_arrow()
+        write_deltalake(
+            str(self.path("reports")),
+            pa.schema(empty).empty_table(),
+            mode="append",
+            partition_by=PARTITION,
+            commit_properties=CommitProperties(custom_metadata=meta),
+        )
+        return DeltaTable(str(self.path("reports"))).version()
+
+
+def _predicate(ids: Iterable[str], years: set[int | None]) -> str | None:
+    """``report_id IN (…)``, narrowed to the year partitions involved; None: nothing to
+    replace (only new reports: a plain append)."""
+    ids = list(ids)
+    if not ids:
+        return None
+    known = sorted(y for y in years if y is not None)
+    parts = [f"year IN ({', '.join(map(str, known))})"] if known else []
+    if None in years:
+        parts.append("year IS NULL")
+    quoted = ", ".join("'" + i.replace("'", "''") + "'" for i in ids)
+    return f"({' OR '.join(parts)}) AND report_id IN ({quoted})"
+
+
+def _describe(as_of: int | datetime) -> str:
+    return str(as_of) if isinstance(as_of, int) else f"at or before {as_of.isoformat()}"

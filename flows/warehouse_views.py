@@ -1,23 +1,26 @@
 """The DuckDB views over the warehouse: rendering sql/*.sql, applying them, connecting.
 
 Why views are re-rendered rather than written once: a view in a .duckdb file stores its SQL
-text, and DuckDB resolves relative Parquet paths against the *reader's* working directory.  So
-the views name absolute paths, and the exact file list of one manifest generation (a glob would
-also see a crashed load's orphans).  Both change with every load and whenever the data
-directory moves, so the SQL is rendered from the current manifest and re-applied on every load
-and every ``connect()`` that finds it stale (``warehouse_info.views_key`` says which rendering
-the file holds).
+text, and DuckDB cannot read Delta logs here (no extensions), so each source is the explicit,
+absolute file list of one Delta version (``DeltaTable.file_uris()``; a glob would also see
+files of other versions and of a killed writer).  That list changes with every load and
+whenever the data directory moves, so the SQL is rendered from the current warehouse version
+and re-applied on every load and every ``connect()`` that finds it stale
+(``warehouse_info.views_key`` says which rendering the file holds).  ``connect(as_of=…)``
+renders an older version into a private snapshot instead.
 
-Templates in sql/*.sql are plain SQL plus ``{{token}}`` placeholders filled from the manifest
-and from the catalogue (labels and wide column lists are never copied into SQL by hand).
+Templates in sql/*.sql are plain SQL plus ``{{token}}`` placeholders filled from the warehouse
+version and from the catalogue (labels and wide column lists are never copied into SQL by hand).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -26,15 +29,9 @@ import pyarrow as pa
 from nianbao.transform import catalogue
 
 from .paths import data_dir, duckdb_path, warehouse_dir
-from .warehouse_build import (
-    CHECKS_SCHEMA,
-    FACTS_SCHEMA,
-    REPORTS_SCHEMA,
-    report_values_schema,
-    value_codes,
-    value_column,
-)
-from .warehouse_store import Manifest, Store
+from .warehouse_build import report_values_schema, value_codes, value_column
+from .warehouse_records import CHECKS_SCHEMA, FACTS_SCHEMA, REPORTS_SCHEMA
+from .warehouse_store import OPERATION, POINTER, Snapshot, Store, delta_table, file_list
 
 MANAGED_SCHEMAS: dict[str, pa.Schema] = {
     "reports": REPORTS_SCHEMA,
@@ -44,19 +41,10 @@ MANAGED_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-# Tables other flows append to; their schemas (from the writers) type the empty placeholder.
+# Logs other flows append to; their record schemas type the empty placeholder.
 def _documents_schema() -> pa.Schema:
-    try:
-        from nianbao.extract.documents_log import SCHEMA
-    except ImportError:  # the crawler's log module not installed: the columns it promises
-        names = ("url", "final_url", "parent_url", "portal_id", "status", "outcome")
-        names += ("content_type", "sha256", "bytes", "etag", "last_modified", "fetched_at", "error")
-        types = {
-            "status": pa.int32(),
-            "bytes": pa.int64(),
-            "fetched_at": pa.timestamp("us", tz="UTC"),
-        }
-        return pa.schema([(n, types.get(n, pa.string())) for n in names])
+    from nianbao.extract.documents_log import SCHEMA
+
     return SCHEMA
 
 
@@ -120,33 +108,67 @@ def _empty(schema: pa.Schema) -> str:
     return f"(SELECT {cols} LIMIT 0)"
 
 
-def _managed_source(store: Store, manifest: Manifest, table: str) -> str:
-    parts = manifest.files(table)
-    schema = MANAGED_SCHEMAS[table]
-    if not parts:
+def _parquet(dt, schema: pa.Schema) -> str:
+    """The rows of one Delta version: its file list read by DuckDB, columns of ``schema``
+    (NULL where older files lack one); ``year``, the partition, comes from the paths."""
+    paths = ", ".join(lit(p) for p in file_list(dt))
+    if not paths:
         return _empty(schema)
-    present = set().union(*(p.columns for p in parts))
-    paths = ", ".join(lit(store.abspath(p).as_posix()) for p in parts)
+    present = {f.name for f in dt.schema().fields}
     cols = ", ".join(
         ident(f.name)
         if f.name in present
         else f"CAST(NULL AS {sql_type(f.type)}) AS {ident(f.name)}"
         for f in schema
     )
-    src = f"read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
+    hive = "hive_partitioning = true, hive_types = {'year': SMALLINT}"
+    if "year" not in dt.metadata().partition_columns:
+        hive = "hive_partitioning = false"
+    src = f"read_parquet([{paths}], union_by_name = true, {hive})"
     return f"(SELECT {cols} FROM {src})"
 
 
+def _managed_source(store: Store, snapshot: Snapshot, table: str) -> str:
+    dt = store.table(table, snapshot) if snapshot.version is not None else None
+    return _empty(MANAGED_SCHEMAS[table]) if dt is None else _parquet(dt, MANAGED_SCHEMAS[table])
+
+
 def _log_source(store: Store, table: str) -> str:
-    """Tables other flows append to (``part-*.parquet``): glob them, or a typed empty relation."""
-    tdir = store.root / table
-    if tdir.is_dir() and next(tdir.rglob("part-*.parquet"), None) is not None:
-        pattern = lit(tdir.as_posix() + "/**/part-*.parquet")
-        # BY NAME against the typed empty relation: every column of the writer's schema is
-        # there (NULL in parts written before it existed), typed even where all are NULL.
-        parts = f"SELECT * FROM read_parquet({pattern}, union_by_name = true)"
-        return f"({parts} UNION ALL BY NAME SELECT * FROM {_empty(LOG_TABLES[table]())})"
-    return _empty(LOG_TABLES[table]())
+    """A log other flows append to: its latest Delta version (logs are not time-travelled)."""
+    dt = delta_table(store.path(table))
+    schema = LOG_TABLES[table]()
+    return _empty(schema) if dt is None else _parquet(dt, schema)
+
+
+VERSION_COLUMNS = pa.schema(
+    [
+        ("version", pa.int64()),
+        ("committed_at", pa.timestamp("us", tz="UTC")),
+        ("operation", pa.string()),
+        ("reports_written", pa.int64()),
+        ("facts_version", pa.int64()),
+    ]
+)
+
+
+def _versions(store: Store) -> str:
+    """``warehouse_versions``: one row per version of the reports table, newest first."""
+    rows = []
+    for h in store.history():
+        v = h["version"]
+        pointer = h.get(POINTER) or "{}"
+        op = h.get(OPERATION) or h.get("operation", "").lower()
+        added = (h.get("operationMetrics") or {}).get("num_added_rows")
+        at = f"make_timestamptz({int(h['timestamp']) * 1000})"
+        facts = json.loads(pointer).get("facts")
+        rows.append(f"({v}, {at}, {lit(op)}, {lit(added)}, {lit(facts)})")
+    if not rows:
+        return _empty(VERSION_COLUMNS)
+    names = ", ".join(ident(f.name) for f in VERSION_COLUMNS)
+    casts = ", ".join(
+        f"CAST({ident(f.name)} AS {sql_type(f.type)}) AS {ident(f.name)}" for f in VERSION_COLUMNS
+    )
+    return f"(SELECT {casts} FROM (VALUES {', '.join(rows)}) AS v({names}))"
 
 
 def _values(name: str) -> str:
@@ -210,18 +232,21 @@ def template_names() -> list[str]:
     )
 
 
-def render(root: Path, manifest: Manifest | None = None) -> tuple[str, str]:
-    """(SQL creating every view, its key).  ``root`` is the data directory."""
+def render(root: Path, snapshot: Snapshot | None = None) -> tuple[str, str]:
+    """(SQL creating every view, its key).  ``root`` is the data directory; ``snapshot``
+    the warehouse version to show (default: the latest)."""
     store = Store(warehouse_dir(root))
-    manifest = manifest if manifest is not None else store.manifest()
+    snapshot = snapshot if snapshot is not None else store.snapshot()
     pkg = resources.files("nianbao.sql")
 
     def fill(m: re.Match[str]) -> str:
         name, arg = m.group(1), m.group(2)
         if name == "source":
             if arg in MANAGED_SCHEMAS:
-                return _managed_source(store, manifest, arg)
+                return _managed_source(store, snapshot, arg)
             return _log_source(store, arg)
+        if name == "versions":
+            return _versions(store)
         if name == "values":
             return _values(arg)
         if name == "wide":
@@ -234,11 +259,12 @@ def render(root: Path, manifest: Manifest | None = None) -> tuple[str, str]:
 
     sql = "\n".join(_TOKEN.sub(fill, pkg.joinpath(n).read_text("utf-8")) for n in template_names())
     key = hashlib.sha256(sql.encode("utf-8")).hexdigest()[:16]
+    at = snapshot.committed_at.isoformat(timespec="seconds") if snapshot.committed_at else None
     info = ", ".join(
         [
-            f"{manifest.generation} AS generation",
+            f"CAST({lit(snapshot.version)} AS BIGINT) AS version",
             f"{lit(root.as_posix())} AS data_dir",
-            f"{lit(manifest.created_at or None)} AS committed_at",
+            f"CAST({lit(at)} AS TIMESTAMPTZ) AS committed_at",
             f"{lit(key)} AS views_key",
         ]
     )
@@ -253,14 +279,14 @@ def _stored_key(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0][0] if row else None
 
 
-def apply_views(data: str | Path | None = None, manifest: Manifest | None = None) -> bool:
+def apply_views(data: str | Path | None = None) -> bool:
     """Write the views into ``<data>/nianbao.duckdb``; False if another process holds the file.
 
-    Failing is harmless: the file keeps the views of an older complete generation (whose files
-    garbage collection keeps), and ``connect()`` renders fresh ones for itself.
+    Failing is harmless: the file keeps the views of an older complete version (whose files
+    only a vacuum past the retention removes), and ``connect()`` renders fresh ones itself.
     """
     root = data_dir(data)
-    sql, key = render(root, manifest)
+    sql, key = render(root)
     root.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(duckdb_path(root)))
@@ -279,7 +305,10 @@ def apply_views(data: str | Path | None = None, manifest: Manifest | None = None
 
 
 def connect(
-    data: str | Path | None = None, *, external_access: bool = True
+    data: str | Path | None = None,
+    *,
+    external_access: bool = True,
+    as_of: int | str | datetime | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A read-only DuckDB connection on ``<data>/nianbao.duckdb`` with every view current.
 
@@ -288,7 +317,11 @@ def connect(
     loader holds the warehouse.  When the file cannot serve (another process holds it for
     writing, or it is stale and cannot be refreshed: a load mid-commit, a full disk, a
     read-only mount) the connection reads a private read-only snapshot instead: the same
-    views, rendered from the current manifest into a temporary file.
+    views, rendered from the current version into a temporary file.
+
+    ``as_of``: answer as of that warehouse version (see ``warehouse_versions``): a version
+    number, or a time (ISO text or datetime) meaning the last version committed by then.
+    Always a private snapshot.  ValueError for a version that does not exist.
 
     ``external_access=False`` (what ``nianbao sql`` uses): files outside the data directory
     can be neither read, written nor attached, extensions are neither installed nor loaded,
@@ -299,15 +332,38 @@ def connect(
     root = data_dir(data)
     if not root.is_dir():
         raise FileNotFoundError(f"no data directory at {root} (run `nianbao ingest` first)")
+    spill = duckdb_path(root).with_name(duckdb_path(root).name + ".tmp")  # DuckDB's default
+    if as_of is not None:
+        snapshot = Store(warehouse_dir(root)).snapshot(parse_as_of(as_of))
+        con = _snapshot(render(root, snapshot)[0], spill)
+        if not external_access:
+            _lock_down(con, root)
+        return con
     sql, key = render(root)
     path = duckdb_path(root)
     if not path.exists() or _file_key(path) != key:
         _refresh(root)
-    spill = path.with_name(path.name + ".tmp")  # DuckDB's own default for a database file
     con = _stored(path, key, spill) or _snapshot(sql, spill)
     if not external_access:
         _lock_down(con, root)
     return con
+
+
+def parse_as_of(value: int | str | datetime) -> int | datetime:
+    """A version number, or a time: ISO text (a zone-less one is UTC) or a datetime."""
+    if isinstance(value, int | datetime):
+        return (
+            value if not isinstance(value, datetime) or value.tzinfo else value.replace(tzinfo=UTC)
+        )
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        return parse_as_of(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise ValueError(
+            f"--as-of {text!r}: give a version number or an ISO time (2026-05-01T12:00)"
+        ) from None
 
 
 def _refresh(root: Path) -> None:

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -24,7 +24,8 @@ from conftest import SEED_EXPECTED, SEED_FILES
 from nianbao.flows.cli import main
 from nianbao.flows.paths import data_dir
 from nianbao.flows.warehouse import ReportInput, connect, export, ingest, load, report_id_for
-from nianbao.flows.warehouse_store import Store
+from nianbao.flows.warehouse_maintain import optimize
+from nianbao.flows.warehouse_store import TABLES, Store, file_list
 from nianbao.transform import catalogue
 from nianbao.transform.result import Check, ExtractResult, Fact, Meta
 
@@ -56,6 +57,13 @@ def make_result(
 
 def report_input(result: ExtractResult, url: str, region: str | None = None) -> ReportInput:
     return ReportInput(result, sha256="ab" * 32, source_url=url, level="county", region_code=region)
+
+
+def live_files(data: Path) -> dict[str, list[str]]:
+    """The Parquet files of the current warehouse version, per table (absolute paths)."""
+    store = Store(data / "warehouse")
+    snap = store.snapshot()
+    return {t: file_list(store.table(t, snap)) for t in TABLES}
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
@@ -249,7 +257,7 @@ def test_ingesting_again_changes_nothing(tmp_path):
     files = sorted(p.name for p in (tmp_path / "warehouse").rglob("*.parquet"))
     res = ingest(SEED_FILES, tmp_path)
     assert res.stats.reports_unchanged == 5 and res.stats.reports_loaded == 0
-    assert res.stats.generation == 1
+    assert res.stats.version == 0
     assert _snapshot(tmp_path) == before
     assert sorted(p.name for p in (tmp_path / "warehouse").rglob("*.parquet")) == files
 
@@ -258,7 +266,7 @@ def test_forced_reload_replaces_rows_without_duplicates(tmp_path):
     ingest(SEED_FILES, tmp_path)
     before = _snapshot(tmp_path, stamps=False)
     res = ingest(SEED_FILES[:2], tmp_path, force=True)
-    assert res.stats.reports_replaced == 2 and res.stats.generation == 2
+    assert res.stats.reports_replaced == 2 and res.stats.version == 1
     after = _snapshot(tmp_path, stamps=False)
     assert len(after["reports"]) == 5 and len(after["facts"]) == 1000
     assert after == before  # the same rows, once each; only extracted_at moved
@@ -559,7 +567,7 @@ def test_check_failure_rate_by_year(con):
 
 def test_warehouse_info_and_stored_views(con, research):
     info = rows(con, "SELECT * FROM warehouse_info")[0]
-    assert info["generation"] == 1 and info["data_dir"] == research.as_posix()
+    assert info["version"] == 0 and info["data_dir"] == research.as_posix()
     cols = con.sql("SELECT * FROM stored_report_values").columns
     assert "requests__granted__total" in cols and len(cols) == 2 + 226
     assert con.sql("SELECT count(*) FROM stored_facts").fetchall() == [(798,)]
@@ -574,23 +582,14 @@ def test_documents_and_runs_views_without_and_with_files(tmp_path):
         con.sql("SELECT * FROM documents").columns
     )
     con.close()
-    # the crawler's log: append-only part-*.parquet files (a temp file must stay invisible)
-    log = tmp_path / "warehouse" / "documents"
-    log.mkdir(parents=True)
-    doc = pa.table(
-        {
-            "url": ["http://a.gov.cn/nb.html"],
-            "status": pa.array([200], pa.int32()),
-            "outcome": ["new"],
-        }
-    )
-    pq.write_table(doc, log / "part-00000000000000000001-1-000001-abcd.parquet")
-    pq.write_table(doc, log / ".tmp-half-written.parquet")
-    runs = tmp_path / "warehouse" / "runs"
-    runs.mkdir()
-    pq.write_table(
-        pa.table({"run_id": ["r1"], "status": ["ok"]}), runs / "part-20260101T000000-ab.parquet"
-    )
+    # the crawler's log and the run log: Delta tables the views read the latest version of
+    from nianbao.extract.documents_log import DocumentFetch, DocumentsLog
+    from nianbao.flows import runlog
+
+    with DocumentsLog(tmp_path) as log:
+        log.append(DocumentFetch(url="http://a.gov.cn/nb.html", status=200, outcome="new"))
+    (tmp_path / "warehouse" / "documents" / ".tmp-half-written.parquet").write_bytes(b"PAR1")
+    runlog.write_run(tmp_path, runlog.RunSummary(run_id="r1", status="ok"))
     con = connect(tmp_path)  # sees the new files: its views are re-rendered
     try:
         got = rows(con, "SELECT url, status, outcome FROM documents")
@@ -660,8 +659,8 @@ def test_replacing_a_report_that_changed_year(tmp_path):
         assert con.sql("SELECT new FROM report_summary").fetchall() == [(7.0,)]
     finally:
         con.close()
-    live = Store(tmp_path / "warehouse").manifest()
-    assert all(p.year == 2023 for parts in live.tables.values() for p in parts)
+    live = live_files(tmp_path)  # the old year's partitions hold no live file any more
+    assert all("/year=2023/" in p for files in live.values() for p in files)
 
 
 def test_same_report_twice_in_one_load_keeps_the_last(tmp_path):
@@ -682,26 +681,25 @@ def test_same_report_twice_in_one_load_keeps_the_last(tmp_path):
         con.close()
 
 
-def test_small_loads_are_compacted(tmp_path):
+def test_small_loads_are_compacted_by_optimize(tmp_path):
     for k in range(12):
         url = f"http://www.x.gov.cn/nb/t{k}.html"
         load([report_input(make_result(values={"requests.new.total": k}), url)], tmp_path)
-    live = Store(tmp_path / "warehouse").manifest()
-    assert live.generation == 12
-    assert all(len(live.files(t)) <= 8 for t in live.tables)
+    assert Store(tmp_path / "warehouse").snapshot().version == 11
+    assert all(len(files) == 12 for files in live_files(tmp_path).values())  # one per load
+    done = optimize(tmp_path, retention=timedelta(0))
+    assert {m.table: m.files_removed for m in done if m.table in TABLES} == dict.fromkeys(TABLES, 12)
+    live = live_files(tmp_path)
+    assert all(len(files) == 1 for files in live.values())
     con = connect(tmp_path)
     try:
         assert con.sql("SELECT count(*), sum(new) FROM report_summary").fetchall() == [(12, 66.0)]
         assert con.sql("SELECT count(*) FROM facts").fetchall() == [(2400,)]
     finally:
         con.close()
-    # only the current and the previous generation stay on disk
-    on_disk = {
-        p.relative_to(tmp_path / "warehouse").as_posix()
-        for p in (tmp_path / "warehouse").rglob("*.parquet")
-    }
-    previous = Store(tmp_path / "warehouse").manifest(11)
-    assert on_disk == live.all_paths() | previous.all_paths()
+    # with no retention, the vacuum leaves only the live files on disk
+    on_disk = {p.as_posix() for p in (tmp_path / "warehouse").rglob("*.parquet")}
+    assert on_disk == {p for files in live.values() for p in files}
 
 
 def test_a_moved_data_directory_still_works(tmp_path):
@@ -737,7 +735,7 @@ def test_views_locked_by_another_process(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "ready"
         stats = load(research_inputs()[1:], tmp_path)
-        assert stats.generation == 2 and not stats.views_applied and stats.files_removed == 0
+        assert stats.version == 1 and not stats.views_applied
         con = connect(tmp_path)  # in-memory fallback with the same views
         try:
             assert con.sql("SELECT count(*) FROM reports").fetchall() == [(4,)]

@@ -2,9 +2,10 @@
 
 A subprocess loads state B over state A.  ``NIANBAO_WAREHOUSE_FAULT`` makes it kill itself at
 a named point between two writes; the random test kills it from outside at arbitrary moments.
-Afterwards the views must show exactly A (killed before the commit) or exactly B (after it),
-through ``connect()`` and through the stored views of a plain DuckDB session, with no partial
-report and no duplicate row; the next load must then complete B and clear the debris.
+Afterwards the views must show exactly A (killed before the reports commit) or exactly B
+(after it), through ``connect()`` and through the stored views of a plain DuckDB session,
+with no partial report and no duplicate row; the next load must then roll back the dead
+loader's table versions and complete B, and a vacuum must leave only live files on disk.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 from nianbao.flows.warehouse import connect, load
-from nianbao.flows.warehouse_store import FAULT_ENV, Store
+from nianbao.flows.warehouse_maintain import optimize
+from nianbao.flows.warehouse_store import FAULT_ENV
 
 TESTS = Path(__file__).parent
 
@@ -31,7 +34,7 @@ sys.path.insert(0, {tests!r})
 from test_warehouse_crash import state_inputs
 from nianbao.flows.warehouse import load
 stats = load(state_inputs({which!r}, {n}), {data!r}, chunk_reports={chunk})
-print("done", stats.generation, flush=True)
+print("done", stats.version, flush=True)
 """
 
 
@@ -126,33 +129,35 @@ def expected(tmp_path_factory) -> dict[str, tuple]:
 
 
 def assert_debris_cleared(data: Path) -> None:
-    store = Store(data / "warehouse")
-    current = store.manifest()
-    keep = current.all_paths() | store.manifest(current.generation - 1).all_paths()
+    """A vacuum without retention removes every file no current version refers to (the
+    killed loader's uncommitted and rolled-back files): what stays is exactly the live set."""
+    from test_warehouse import live_files
+
+    optimize(data, retention=timedelta(0))
+    live = {p for files in live_files(data).values() for p in files}
     on_disk = {
-        p.relative_to(store.root).as_posix()
+        p.as_posix()
         for t in ("reports", "facts", "checks", "report_values")
-        for p in (store.root / t).rglob("*")
-        if p.is_file()
+        for p in (data / "warehouse" / t).rglob("*.parquet")
     }
-    assert on_disk == keep
+    assert on_disk == live
+    assert seen_by_connect(data) == seen_by_plain_duckdb(data)
 
 
-# before the manifest switch the old state must show; from it on, the new one
+# before the reports commit the old state must show; from it on, the new one
 FAULTS = [
-    ("chunk_written", "A"),
-    ("rewritten", "A"),
-    ("manifest_written", "A"),
+    ("facts_committed", "A"),
+    ("checks_committed", "A"),
+    ("report_values_committed", "A"),
     ("committed", "B"),
     ("views_applied", "B"),
-    ("gc_deleted_one", "B"),
 ]
 
 
 @pytest.mark.parametrize(("point", "after"), FAULTS)
 def test_kill_at_each_write_point(tmp_path, expected, point, after):
     load(state_inputs("A", N), tmp_path, chunk_reports=CHUNK)
-    # a forced reload makes generation 1 garbage once B commits, so GC has files to delete
+    # a forced reload: B then replaces rows of reports written in two versions
     load(state_inputs("A", N), tmp_path, chunk_reports=CHUNK, force=True)
     proc = run_driver(tmp_path, "B", N, CHUNK, fault=point)
     _, err = proc.communicate(timeout=120)
@@ -160,7 +165,7 @@ def test_kill_at_each_write_point(tmp_path, expected, point, after):
     assert seen_by_connect(tmp_path) == expected[after]
     # the stored views (a plain `duckdb` session) name only files that still exist
     assert seen_by_plain_duckdb(tmp_path) in (expected["A"], expected["B"])
-    # the next load completes the job and removes the dead loader's files
+    # the next load rolls back the dead loader's versions and completes the job
     load(state_inputs("B", N), tmp_path, chunk_reports=CHUNK)
     assert seen_by_connect(tmp_path) == expected["B"]
     assert seen_by_plain_duckdb(tmp_path) == expected["B"]

@@ -1,0 +1,127 @@
+"""Compaction and vacuum of the warehouse tables, through Delta's own operations.
+
+Why a policy: every load adds small files per touched year partition (a nightly load is a
+few hundred reports) and every replace leaves the superseded files behind for time travel.
+``optimize`` merges small files (``optimize.compact``) and deletes files no version younger
+than the retention needs (``vacuum``); ``maintain`` runs it when it pays (see ``due``).
+
+Retention: ``RETENTION`` (30 days) — time travel (``connect(as_of=…)``, ``--as-of``) reaches
+back at least that far; older versions may have lost their files.  Files a killed writer
+left (written, never committed) are removed by the same vacuum once older than that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from .paths import data_dir, warehouse_dir
+from .warehouse_store import DATA_TABLES, WRITER, Store, delta_table
+
+RETENTION = timedelta(days=30)
+SMALL_FILE_BYTES = 32 * 1024 * 1024  # a file below this is "small"
+MAX_SMALL_FILES = 64  # per table: beyond it maintain() compacts
+MAX_AGE = timedelta(days=7)  # and at least weekly when anything changed since
+TARGET_FILE_BYTES = 128 * 1024 * 1024
+LOG_TABLES = ("documents", "runs", "portal_runs", "extractions")
+
+
+@dataclass(slots=True)
+class Maintenance:
+    """What ``optimize`` did to one table."""
+
+    table: str
+    files_added: int = 0
+    files_removed: int = 0
+    files_vacuumed: int = 0
+
+
+def optimize(
+    data: str | Path | None = None,
+    *,
+    retention: timedelta = RETENTION,
+    tables: tuple[str, ...] | None = None,
+) -> list[Maintenance]:
+    """Compact small files and vacuum files older than ``retention`` (all tables by default).
+
+    The warehouse tables are compacted under the writer lock and a reports version naming
+    the compacted versions is committed (readers pin facts/checks/report_values through
+    it: see warehouse_store).  The logs are compacted as they are.  Rows never change.
+    """
+    store = Store(warehouse_dir(data_dir(data)))
+    chosen = tables or (*DATA_TABLES, "reports", *LOG_TABLES)
+    out = []
+    with store.writer_lock():
+        store.roll_back_orphans()
+        for table in chosen:
+            out.append(_compact(store, table))
+        moved = [m.table for m in out if m.table in DATA_TABLES and m.files_added]
+        if moved:
+            versions = dict(store.snapshot().versions)
+            for table in moved:
+                versions[table] = delta_table(store.path(table)).version()
+            versions.pop("reports", None)
+            store.point(versions, "optimize")
+        for m in out:
+            m.files_vacuumed = _vacuum(store, m.table, retention)
+    return out
+
+
+def _compact(store: Store, table: str) -> Maintenance:
+    dt = delta_table(store.path(table))
+    m = Maintenance(table)
+    if dt is None:
+        return m
+    metrics = dt.optimize.compact(target_size=TARGET_FILE_BYTES, writer_properties=WRITER)
+    m.files_added = int(metrics.get("numFilesAdded", 0))
+    m.files_removed = int(metrics.get("numFilesRemoved", 0))
+    return m
+
+
+def _vacuum(store: Store, table: str, retention: timedelta) -> int:
+    dt = delta_table(store.path(table))
+    if dt is None:
+        return 0
+    hours = int(retention.total_seconds() // 3600)
+    removed = dt.vacuum(
+        retention_hours=hours, dry_run=False, enforce_retention_duration=False, full=True
+    )
+    return len(removed)
+
+
+def due(data: str | Path | None = None, *, now: datetime | None = None) -> list[str]:
+    """Tables worth optimizing: more than MAX_SMALL_FILES small files, or written since an
+    optimize that is older than MAX_AGE (a week)."""
+    store = Store(warehouse_dir(data_dir(data)))
+    now = now or datetime.now(UTC)
+    out = []
+    for table in (*DATA_TABLES, "reports", *LOG_TABLES):
+        dt = delta_table(store.path(table))
+        if dt is None:
+            continue
+        sizes = [a["size_bytes"] for a in _add_actions(dt)]
+        small = sum(1 for s in sizes if s < SMALL_FILE_BYTES)
+        if small > MAX_SMALL_FILES or (small > 1 and _last_optimized(dt) < now - MAX_AGE):
+            out.append(table)
+    return out
+
+
+def maintain(data: str | Path | None = None, *, now: datetime | None = None) -> list[Maintenance]:
+    """What the nightly flow calls after its load: optimize the tables ``due`` says need it
+    (usually none: then it costs a look at each table's file list)."""
+    tables = due(data, now=now)
+    return optimize(data, tables=tuple(tables)) if tables else []
+
+
+def _add_actions(dt) -> list[dict]:
+    import pyarrow as pa
+
+    return pa.table(dt.get_add_actions(flatten=True)).select(["size_bytes"]).to_pylist()
+
+
+def _last_optimized(dt) -> datetime:
+    for h in dt.history():
+        if h.get("operation") == "OPTIMIZE":
+            return datetime.fromtimestamp(h["timestamp"] / 1000, UTC)
+    return datetime.min.replace(tzinfo=UTC)
