@@ -1245,7 +1245,7 @@ def _attr(text: str) -> str:
     return html.escape(text, quote=True).replace("\n", " ")
 
 
-_TRS_STYLE = (
+TRS_STYLE = (
     "<style type=text/css>\n"
     + "\n".join(
         f".TRS_Editor {t}{{margin-top:5px;margin-bottom:5px;line-height:1.5;font-family:宋体;font-size:12pt;}}"
@@ -1567,7 +1567,7 @@ def _page_gbk_print(report: SynthReport) -> bytes:
         f'<h1 class="title">{title}</h1>\n'
         f'<div class="source-box"><span>来源：{_esc(m.agency or "")}</span><span>发布时间：{_esc(pub)}</span>'
         '<span>【字体：<a href="javascript:;">大</a> <a href="javascript:;">中</a> <a href="javascript:;">小</a>】</span></div>\n'
-        f'<div class="TRS_Editor">{_TRS_STYLE}\n{body}\n</div>\n'
+        f'<div class="TRS_Editor">{TRS_STYLE}\n{body}\n</div>\n'
     )
     page = (
         '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
@@ -1819,6 +1819,7 @@ __all__ = [
     "RENDERINGS",
     "TABLE_QUIRKS",
     "TEXT_STYLES",
+    "TRS_STYLE",
     "WORD_PLACEHOLDER_SAFE",
     "SynthCell",
     "SynthMeta",

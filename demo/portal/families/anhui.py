@@ -5,8 +5,8 @@ from __future__ import annotations
 from html import escape
 
 from ..model import Column, Item, Request, Response, html
-from ..site import BuildContext, SiteApp, epoch, page
-from .common import add_item, attachment_bytes, body_of, file_resp, meta_for, text_page, ymd
+from ..site import BuildContext, SiteApp, page
+from .common import attachment_bytes, body_of, file_resp, publish_detail, text_page, ymd
 
 ROOT_UNIT = "6601841"
 CAT = "7001"
@@ -69,18 +69,7 @@ def build_anhui(ctx: BuildContext) -> SiteApp:
                 f'<div class="wzcon-box">{box}<h1 class="newstitle">{escape(plan.title)}</h1>'
                 f'<div class="wzcon j-fontContent">{inner}</div></div>'
             )
-            app.add(
-                path,
-                html(
-                    page(plan.title, body, meta_for(app, col, plan, url)),
-                    last_modified=epoch(plan.date),
-                ),
-            )
-            it = (
-                add_item(col, ctx, plan, url, detail_url=url, **kw)
-                if plan.kind == "report"
-                else add_item(col, ctx, plan, url)
-            )
+            it = publish_detail(app, col, ctx, plan, path, url, body, **kw)
             by_unit.setdefault(unit, []).append(it)
 
     def column(req: Request) -> Response | None:

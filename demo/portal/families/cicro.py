@@ -6,7 +6,7 @@ from html import escape
 
 from ..model import Column, Request, Response, html
 from ..site import BuildContext, SiteApp, epoch, page
-from .common import add_item, attachment_bytes, body_of, file_resp, meta_for, text_page
+from .common import add_item, attach, body_of, meta_for, text_page
 
 CAT = "10111"
 PER = 15
@@ -50,13 +50,7 @@ def build_cicro(ctx: BuildContext) -> SiteApp:
         if plan.doc and plan.doc.year == 2019:
             for ext in ("doc", "xls"):
                 a = f"/uploadfiles/{plan.date[:4]}{plan.date[5:7]}/{info_id}.{ext}"
-                app.add(
-                    a,
-                    file_resp(
-                        attachment_bytes(plan.doc, ext), ext, f"{plan.title}.{ext}", plan.date
-                    ),
-                )
-                inner += f'<p>附件：<a href="{a}">{escape(plan.title)}.{ext}</a></p>'
+                inner = attach(app, plan, a, ext, inner)
             kw["attachment_url"] = app.url(
                 f"/uploadfiles/{plan.date[:4]}{plan.date[5:7]}/{info_id}.doc"
             )

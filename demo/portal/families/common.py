@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from urllib.parse import quote
 
 from ...synth import render_lines
@@ -11,25 +12,17 @@ from ..reports import ReportDoc, render_body
 from ..site import BuildContext, Plan, SiteApp, epoch, page, std_meta, text_page
 
 __all__ = [
-    "TRS_STYLE",
     "add_item",
+    "attach",
     "attachment_bytes",
     "body_of",
     "file_resp",
     "meta_for",
+    "publish_detail",
     "short",
     "text_page",
     "ymd",
 ]
-
-TRS_STYLE = (
-    '<style type="text/css">\n'
-    + "".join(
-        f".TRS_Editor {t}{{margin-top:5px;margin-bottom:5px;line-height:1.5;font-family:宋体;font-size:12pt;}}"
-        for t in ("P", "DIV", "TD", "TH", "SPAN", "FONT", "UL", "LI", "A")
-    )
-    + "\n</style>"
-)
 
 
 def short(title: str, n: int = 24) -> str | None:
@@ -45,6 +38,15 @@ def attachment_bytes(doc: ReportDoc, ext: str) -> bytes:
     if ext in ("png", "jpg"):
         return make_png()
     return make_placeholder(ext, doc.title)
+
+
+def attach(app: SiteApp, plan: Plan, path: str, ext: str, inner: str) -> str:
+    """Serve the plan's report as an ``ext`` file at ``path`` (downloaded under its title) and
+    return the body ``inner`` with the 附件 link below it."""
+    assert plan.doc is not None
+    name = f"{plan.title}.{ext}"
+    app.add(path, file_resp(attachment_bytes(plan.doc, ext), ext, name, plan.date))
+    return inner + f'<p>附件：<a href="{escape(path)}">{escape(name)}</a></p>'
 
 
 def file_resp(data: bytes, ext: str, name: str | None = None, date: str | None = None) -> Response:

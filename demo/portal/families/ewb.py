@@ -9,9 +9,8 @@ from html import escape
 from ..model import Column, Request, Response, html
 from ..site import BuildContext, SiteApp, page
 from .common import (
-    attachment_bytes,
+    attach,
     body_of,
-    file_resp,
     publish_detail,
     text_page,
     ymd,
@@ -48,11 +47,7 @@ def build_ewb(ctx: BuildContext) -> SiteApp:
         kw: dict[str, object] = {}
         if plan.doc and plan.doc.year == 2024:
             a = f"/EpointWebBuilder/pages/webbuildermis/attach/downloadztbattach?attachGuid={guid[:8]}&appUrlFlag=ztb"
-            app.add(
-                a,
-                file_resp(attachment_bytes(plan.doc, "pdf"), "pdf", f"{plan.title}.pdf", plan.date),
-            )
-            inner += f'<p>附件：<a href="{escape(a)}">{escape(plan.title)}.pdf</a></p>'
+            inner = attach(app, plan, a, "pdf", inner)
             kw["attachment_url"] = app.url(a)
         body = (
             f'<div class="ewb-article"><h2 class="ewb-article-tt">{escape(plan.title)}</h2>'

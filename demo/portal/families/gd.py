@@ -12,11 +12,8 @@ from ..model import Column, Request, Response, html
 from ..reports import ReportDoc
 from ..site import STUB_PAST_END, BuildContext, Plan, SiteApp, epoch, page
 from .common import (
-    add_item,
-    attachment_bytes,
+    attach,
     body_of,
-    file_resp,
-    meta_for,
     publish_detail,
     text_page,
     ymd,
@@ -52,11 +49,7 @@ def build_gd(ctx: BuildContext) -> SiteApp:
         kw: dict[str, object] = {}
         if plan.doc and plan.doc.year == 2022:
             a = f"/attachment/0/{pid // 1000}/{pid}/{pid + 7}.pdf"
-            app.add(
-                a,
-                file_resp(attachment_bytes(plan.doc, "pdf"), "pdf", f"{plan.title}.pdf", plan.date),
-            )
-            inner += f'<p>附件：<a href="{a}">{escape(plan.title)}.pdf</a></p>'
+            inner = attach(app, plan, a, "pdf", inner)
             kw["attachment_url"] = app.url(a)
         if plan.doc and plan.doc.year == 2023:
             dup_plan = plan
@@ -130,17 +123,7 @@ def build_gd(ctx: BuildContext) -> SiteApp:
             f"<div id=\"app\"></div><script>window._CONFIG = {{ SID: '{SID}', DETAIL: {cfg}, "
             f'TREE: [] }};</script><script src="/gkmlpt/static/js/detail.js"></script>'
         )
-        app.add(
-            path,
-            html(
-                page(plan.title, shell, meta_for(app, gcol, plan, url)),
-                last_modified=epoch(plan.date),
-            ),
-        )
-        if plan.kind == "report":
-            add_item(gcol, ctx, plan, url, detail_url=url, content="json-html")
-        else:
-            add_item(gcol, ctx, plan, url)
+        publish_detail(app, gcol, ctx, plan, path, url, shell, content="json-html")
         y, m, d = ymd(plan.date)
         articles.append(
             {

@@ -8,7 +8,7 @@ from html import escape
 
 from ..model import Column, Item, Request, Response, html
 from ..site import BuildContext, Plan, SiteApp, epoch, page
-from .common import add_item, body_of, meta_for, text_page, ymd
+from .common import add_item, body_of, meta_for, publish_detail, text_page, ymd
 
 PER = 4
 
@@ -135,17 +135,7 @@ def build_govcn(ctx: BuildContext) -> SiteApp:
         url = app.url(path)
         inner = body_of(plan) if plan.doc else text_page(plan)
         body = f'<h1 class="title">{escape(plan.title)}</h1><div class="TRS_Editor">{inner}</div>'
-        app.add(
-            path,
-            html(
-                page(plan.title, body, meta_for(app, acol, plan, url)),
-                last_modified=epoch(plan.date),
-            ),
-        )
-        if plan.kind == "report":
-            add_item(acol, ctx, plan, url, detail_url=url)
-        else:
-            add_item(acol, ctx, plan, url)
+        publish_detail(app, acol, ctx, plan, path, url, body)
 
     def item_obj(req: Request) -> Response | None:
         m = re.fullmatch(r"/jkj/xxgk/ndbg/index(?:_(\d+))?\.html", req.path)

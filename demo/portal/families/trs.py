@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from html import escape
 
+from ...synth import TRS_STYLE
 from ..model import Column, Request, Response, html
 from ..reports import TableStyle
 from ..screenshots import SEED, screenshot
 from ..site import STUB_PAST_END, BuildContext, Plan, SiteApp, epoch, info_box, page
 from .common import (
-    TRS_STYLE,
     add_item,
     attachment_bytes,
     body_of,

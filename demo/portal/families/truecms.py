@@ -6,8 +6,8 @@ import json
 from html import escape
 
 from ..model import Column, Request, Response, html
-from ..site import BuildContext, SiteApp, epoch, page
-from .common import add_item, body_of, meta_for, text_page, ymd
+from ..site import BuildContext, SiteApp, page
+from .common import body_of, publish_detail, text_page, ymd
 
 API = "/messageController/getMessage.do"
 COLUMN_ID = "37261"
@@ -36,17 +36,7 @@ def build_truecms(ctx: BuildContext) -> SiteApp:
             f'<div class="xl-title">{escape(plan.title)}</div><div class="xl-date">发布日期：{plan.date[:10]}</div>'
             f'<div class="xl-content" id="zoom">{inner}</div>'
         )
-        app.add(
-            path,
-            html(
-                page(plan.title, body, meta_for(app, col, plan, url)),
-                last_modified=epoch(plan.date),
-            ),
-        )
-        if plan.kind == "report":
-            add_item(col, ctx, plan, url, detail_url=url)
-        else:
-            add_item(col, ctx, plan, url)
+        publish_detail(app, col, ctx, plan, path, url, body)
     shell = (
         '<div id="list"></div><script src="/js/jquery.min.js"></script><script>'
         f"$.getJSON('{API}?startrecord=1&endrecord=15&perpage=15&columnId={COLUMN_ID}&callback=?',"
