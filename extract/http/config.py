@@ -72,6 +72,7 @@ class HttpConfig:
     max_redirects: int = 5
     max_bytes: int = 50 * 1024 * 1024
     max_crawl_delay: float = 30.0  # cap on robots.txt Crawl-delay
+    max_robots_bytes: int = 512 * 1024  # a bigger robots.txt is not rules but a mistake
     user_agent: str = USER_AGENT
     robots: bool = True
     verify_tls: bool = True

@@ -21,8 +21,6 @@ from .config import DISALLOWED, FAILED, OK, REFUSED, HttpConfig
 from .politeness import HostGates
 from .result import FetchResult
 
-ROBOTS_MAX_BYTES = 512 * 1024
-
 
 @dataclass(slots=True)
 class _Robots:
@@ -72,7 +70,7 @@ class RobotsStage:
             return robots
 
     def _load(self, robots_url: str) -> _Robots:
-        res = self.fetch(Request(robots_url, max_bytes=ROBOTS_MAX_BYTES))
+        res = self.fetch(Request(robots_url, max_bytes=self.config.max_robots_bytes))
         if res.outcome == OK:
             parser = Protego.parse(res.text)
             delay = parser.crawl_delay(self.config.user_agent)
