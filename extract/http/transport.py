@@ -46,7 +46,7 @@ class Transport:
         if budget is not None:
             deadline = min(deadline, budget)
         if deadline <= now:  # the wait for the host used up the budget
-            return Reply(request.url).judge(FAILED, budget_spent(self.config))
+            return Reply.stopped(request.url, FAILED, budget_spent(self.config))
         with self.watchdog.guard(deadline) as attempt:
             reply = self._send(request, deadline - now)
         if isinstance(reply.error, TooLarge):  # a size verdict stands even after the deadline
