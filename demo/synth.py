@@ -1467,7 +1467,22 @@ def render_html(report: SynthReport, markup: str = "clean") -> bytes:
     """The report as an HTML page in ``markup`` (one of :data:`HTML_MARKUPS`), as bytes."""
     if markup not in HTML_MARKUPS:
         raise ValueError(f"unknown markup {markup!r}")
-    return _PAGES[markup](report)
+    # xmlcharrefreplace: a character GBK lacks is written as &#NNNN;, as GBK portals do
+    return _PAGES[markup](report).encode(_PAGE_ENCODING.get(markup, "utf-8"), "xmlcharrefreplace")
+
+
+_PAGE_ENCODING = {"gbk_print": "gbk"}
+
+
+def _shown_title(report: SynthReport) -> str:
+    """The escaped title where the page prints one, else ''."""
+    m = report.meta
+    return _esc(m.title) if (report.title_line and m.title) else ""
+
+
+def _pub_time(m: SynthMeta) -> str:
+    """发布时间 as portals print it, with a time of day ('' when the date is unknown)."""
+    return f"{m.published} 10:19" if m.published else ""
 
 
 def _title_tag(report: SynthReport, site: str) -> str:
@@ -1481,26 +1496,25 @@ def _h1(report: SynthReport, attrs: str = "") -> str:
     return f"<h1{attrs}>{_esc(report.meta.title)}</h1>"
 
 
-def _page_clean(report: SynthReport, quirks: Collection[str] = ()) -> bytes:
+def _page_clean(report: SynthReport, quirks: Collection[str] = ()) -> str:
     mk = _Markup("clean")
     info = ""
     if report.info_box:
         info = "\n".join(
             f"<p>{k}：{_esc(v)}</p>" for k, v in _info_rows(report)[:1] + _info_rows(report)[2:4]
         )
-    page = (
+    return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"{_title_tag(report, '政府门户网站')}</head>\n<body>\n{_h1(report)}\n{info}\n"
         f"{_body_html(report, mk, quirks)}\n</body></html>\n"
     )
-    return page.encode("utf-8")
 
 
-def _page_split(report: SynthReport) -> bytes:
+def _page_split(report: SynthReport) -> str:
     return _page_clean(report, ("split_headers",))
 
 
-def _page_word(report: SynthReport) -> bytes:
+def _page_word(report: SynthReport) -> str:
     mk = _Markup("word")
     info = ""
     if report.info_box:
@@ -1509,7 +1523,7 @@ def _page_word(report: SynthReport) -> bytes:
             + "".join(f"<td>{k}：</td><td>{_esc(v)}</td>" for k, v in _info_rows(report)[:4])
             + "</tr></table>"
         )
-    page = (
+    return (
         '<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
         'xmlns:w="urn:schemas-microsoft-com:office:word">\n<head>\n'
         '<meta http-equiv=Content-Type content="text/html; charset=utf-8">\n'
@@ -1519,7 +1533,6 @@ def _page_word(report: SynthReport) -> bytes:
         f'{info}\n<div class="article-content">\n{_h1(report, " class=title")}\n'
         f"<div class=WordSection1 style='layout-grid:15.6pt'>\n{_body_html(report, mk)}\n</div></div>\n</body></html>\n"
     )
-    return page.encode("utf-8")
 
 
 def _chrome_nav(site: str) -> str:
@@ -1544,7 +1557,7 @@ def _chrome_footer(site: str) -> str:
     )
 
 
-def _page_gbk_print(report: SynthReport) -> bytes:
+def _page_gbk_print(report: SynthReport) -> str:
     """GBK bytes declared only in <meta> (as gb2312), chrome, info box, TRS body twice."""
     mk = _Markup("gbk_print")
     m = report.meta
@@ -1561,15 +1574,15 @@ def _page_gbk_print(report: SynthReport) -> bytes:
             f"{_esc((m.agency or '') + str(m.year - 1))}年政府信息公开工作年度报告</a></li>"
             '<li><a href="/zwgk/zfxxgkzn/">政府信息公开指南</a></li></ul></div>'
         )
-    title = _esc(m.title) if (report.title_line and m.title) else ""
-    pub = f"{m.published} 10:19" if m.published else ""
+    title = _shown_title(report)
+    pub = _pub_time(m)
     article = (
         f'<h1 class="title">{title}</h1>\n'
         f'<div class="source-box"><span>来源：{_esc(m.agency or "")}</span><span>发布时间：{_esc(pub)}</span>'
         '<span>【字体：<a href="javascript:;">大</a> <a href="javascript:;">中</a> <a href="javascript:;">小</a>】</span></div>\n'
         f'<div class="TRS_Editor">{TRS_STYLE}\n{body}\n</div>\n'
     )
-    page = (
+    return (
         '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
         '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n'
         '<html xmlns="http://www.w3.org/1999/xhtml"><head>\n'
@@ -1588,10 +1601,9 @@ def _page_gbk_print(report: SynthReport) -> bytes:
         f'<div id="printContent" class="print-copy">\n{article}</div>\n'
         f"{related}\n{_chrome_footer(site)}</body></html>\n"
     )
-    return page.encode("gbk", "xmlcharrefreplace")
 
 
-def _page_zoom(report: SynthReport) -> bytes:
+def _page_zoom(report: SynthReport) -> str:
     mk = _Markup("zoom")
     m = report.meta
     info = ""
@@ -1604,8 +1616,8 @@ def _page_zoom(report: SynthReport) -> bytes:
             )
             + "<tr><td>文号：</td><td></td></tr></table>"
         )
-    title = _esc(m.title) if (report.title_line and m.title) else ""
-    page = (
+    title = _shown_title(report)
+    return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"{_title_tag(report, '人民政府')}"
         f'<meta name="ArticleTitle" content="{_attr(m.title or "")}"></head>\n<body>\n'
@@ -1614,13 +1626,12 @@ def _page_zoom(report: SynthReport) -> bytes:
         f'<div id="zoom"><!--<$[信息内容]>begin-->{_body_html(report, mk)}<!--<$[信息内容]>end--></div></div>\n'
         f"{_chrome_footer('人民政府')}</body></html>\n"
     )
-    return page.encode("utf-8")
 
 
-def _page_ucap(report: SynthReport) -> bytes:
+def _page_ucap(report: SynthReport) -> str:
     mk = _Markup("ucap")
     m = report.meta
-    title = _esc(m.title) if (report.title_line and m.title) else ""
+    title = _shown_title(report)
     meta_table = ""
     if report.info_box:
         meta_table = (
@@ -1631,8 +1642,8 @@ def _page_ucap(report: SynthReport) -> bytes:
             f"<tr><td><b>发文字号：</b></td><td></td><td><b>发布日期：</b></td><td>{_esc(m.published or '')}</td></tr>"
             "</tbody></table>"
         )
-    pub = f"{m.published} 10:19" if m.published else ""
-    page = (
+    pub = _pub_time(m)
+    return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"{_title_tag(report, '中国政府网')}"
         f'<meta name="PubDate" content="{_attr(pub)}"></head>\n<body>\n'
@@ -1643,18 +1654,17 @@ def _page_ucap(report: SynthReport) -> bytes:
         f"{_body_html(report, mk)}\n</div></div></div>\n"
         f"{_chrome_footer('中国政府网')}</body></html>\n"
     )
-    return page.encode("utf-8")
 
 
-def _page_vsb(report: SynthReport) -> bytes:
+def _page_vsb(report: SynthReport) -> str:
     mk = _Markup("vsb")
     m = report.meta
-    title = _esc(m.title) if (report.title_line and m.title) else ""
-    pub = f"{m.published} 10:19" if m.published else ""
+    title = _shown_title(report)
+    pub = _pub_time(m)
     index_line = ""
     if report.info_box and m.index_no:
         index_line = f'<p class="xxgk-suoyin">索引号：{_esc(m.index_no)}</p>'
-    page = (
+    return (
         '<!DOCTYPE html>\n<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8">'
         f"{_title_tag(report, '人民政府')}\n"
         '<meta name="ColumnName" content="政府信息公开年报">\n'
@@ -1668,7 +1678,6 @@ def _page_vsb(report: SynthReport) -> bytes:
         f"{_body_html(report, mk)}\n</div></div></form>\n"
         f"{_chrome_footer('人民政府')}</body></html>\n"
     )
-    return page.encode("utf-8")
 
 
 _PAGES = {

@@ -164,17 +164,16 @@ def publish(
         month = f"{y}{m}"
         pid = ctx.next_id(900)
         mode = modes.get(i, "html")
-        hz = (f"{mode}",) if mode != "html" else ()
         if mode == "pdf_direct":
             path = f"{directory}{month}/P0{y}{m}{d}{pid:09d}.pdf"
-            app.add(path, file_resp(attachment_bytes(plan.doc, "pdf"), "pdf", date=plan.date))
+            a = _serve(app, path, attachment_bytes(plan.doc, "pdf"), "pdf", plan.date)
             add_item(
                 col,
                 ctx,
                 plan,
-                app.url(path),
+                a,
                 detail_url=None,
-                attachment_url=app.url(path),
+                attachment_url=a,
                 content="pdf",
                 reachable=reachable,
                 hazards=("H1",),
@@ -186,40 +185,19 @@ def publish(
         body = None
         kw: dict[str, object] = {}
         if plan.kind == "report" and mode == "attach_doc":
-            fname = f"P0{y}{m}{d}{pid:09d}.doc"
-            app.add(
-                f"{directory}{month}/{fname}",
-                file_resp(attachment_bytes(plan.doc, "doc"), "doc", date=plan.date),
-            )
-            atts.append((f"./{fname}", f"{plan.title}.doc"))
+            a = _attachment(app, f"{directory}{month}/", f"P0{y}{m}{d}{pid:09d}", plan, "doc", atts)
             body = "<p>详见附件。</p>"
-            kw = {
-                "attachment_url": app.url(f"{directory}{month}/{fname}"),
-                "content": "doc",
-                "hazards": ("H2",),
-            }
+            kw = {"attachment_url": a, "content": "doc", "hazards": ("H2",)}
         elif plan.kind == "report" and mode == "images":
             # The tables only as one screenshot of them (the plan's report is the seed shown).
             fname = f"W0{y}{m}{d}{pid:08d}0.png"
-            app.add(
-                f"{directory}{month}/{fname}",
-                file_resp(screenshot(SEED), "png", date=plan.date),
-            )
+            a = _serve(app, directory + month + "/" + fname, screenshot(SEED), "png", plan.date)
             img = f'<p style="text-align:center"><img src="./{fname}" border="0" alt=""></p>'
             body = "".join(f"<p>{escape(p)}</p>" for p in plan.doc.intro) + img
-            kw = {
-                "content": "images",
-                "hazards": ("H3",),
-                "attachment_url": app.url(f"{directory}{month}/{fname}"),
-            }
+            kw = {"content": "images", "hazards": ("H3",), "attachment_url": a}
         elif plan.kind == "report" and mode == "with_pdf":
-            fname = f"P0{y}{m}{d}{pid:09d}.pdf"
-            app.add(
-                f"{directory}{month}/{fname}",
-                file_resp(attachment_bytes(plan.doc, "pdf"), "pdf", date=plan.date),
-            )
-            atts.append((f"./{fname}", f"{plan.title}.pdf"))
-            kw = {"attachment_url": app.url(f"{directory}{month}/{fname}")}
+            a = _attachment(app, f"{directory}{month}/", f"P0{y}{m}{d}{pid:09d}", plan, "pdf", atts)
+            kw = {"attachment_url": a}
         meta_cs = "gb2312" if mode == "wrong_meta" else None
         if mode == "wrong_meta":
             kw["hazards"] = ("H12",)
@@ -230,7 +208,22 @@ def publish(
             add_item(col, ctx, plan, url, detail_url=url, reachable=reachable, **kw)
         else:
             add_item(col, ctx, plan, url)
-        del hz
+
+
+def _attachment(
+    app: SiteApp, folder: str, stem: str, plan: Plan, ext: str, atts: list[tuple[str, str]]
+) -> str:
+    """Serve the plan's report as ``folder/stem.ext``, list it in ``atts`` (relative link,
+    shown name) for the page; its absolute URL."""
+    assert plan.doc is not None
+    atts.append((f"./{stem}.{ext}", f"{plan.title}.{ext}"))
+    return _serve(app, f"{folder}{stem}.{ext}", attachment_bytes(plan.doc, ext), ext, plan.date)
+
+
+def _serve(app: SiteApp, path: str, data: bytes, ext: str, date: str) -> str:
+    """Serve a file at ``path`` (Last-Modified of ``date``); its absolute URL."""
+    app.add(path, file_resp(data, ext, date=date))
+    return app.url(path)
 
 
 def _with_screenshot_report(ctx: BuildContext, plans: list[Plan], year: int) -> list[Plan]:
