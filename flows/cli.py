@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "nianbao.flows.cmd_warehouse",
     "nianbao.flows.cmd_crawl",
     "nianbao.flows.cmd_run",
+    "nianbao.flows.cmd_config",
 ]
 
 
@@ -70,11 +71,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _destinations(args: argparse.Namespace) -> str:
     """Where the command writes, for file-system errors that carry no file name."""
-    from .paths import data_dir
+    from . import settings
 
     out = [str(Path(args.to).resolve())] if getattr(args, "to", None) else []
     if hasattr(args, "data"):
-        out.append(f"data directory {data_dir(args.data)}")
+        try:
+            out.append(f"data directory {settings.from_args(args).data}")
+        except UserError:  # a bad setting does not hide the error being reported
+            pass
     return " or ".join(out)
 
 

@@ -11,12 +11,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from . import settings
 from .errors import UserError
 
 if TYPE_CHECKING:
     from nianbao.extract.crawler import CrawlSummary, PortalSummary
-
-DEFAULT_REGISTRY = Path("data") / "portals.csv"
+    from nianbao.extract.registry import Portal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,19 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "simply be run again."
         ),
     )
-    p.add_argument(
-        "--registry",
-        type=Path,
-        default=None,
-        help=f"portal registry CSV (default: {DEFAULT_REGISTRY})",
-    )
-    p.add_argument("--data", default=None, help="data directory (default: $NIANBAO_DATA or ./data)")
-    p.add_argument(
-        "--delay",
-        type=float,
-        default=1.0,
-        help="minimum seconds between two requests to one host (default: 1.0)",
-    )
+    settings.add_arguments(p, settings.CRAWL + settings.HTTP)
     p.add_argument(
         "--portal",
         action="append",
@@ -50,42 +38,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="ID",
         help="crawl only this portal_id (repeatable)",
     )
-    p.add_argument("--workers", type=int, default=8, help="hosts crawled in parallel (default: 8)")
-    p.add_argument(
-        "--timeout", type=float, default=30.0, help="read timeout per request in seconds"
-    )
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from nianbao.extract.crawler import CrawlConfig, Crawler, CrawlLocked
-    from nianbao.extract.http import HttpConfig
-    from nianbao.extract.registry import RegistryError, load_registry
+    from nianbao.extract.crawler import Crawler, CrawlLocked
 
-    from .paths import data_dir
-
-    if args.delay < 0:
-        raise UserError("--delay must be >= 0")
-    if args.workers < 1:
-        raise UserError("--workers must be >= 1")
-    registry = args.registry or DEFAULT_REGISTRY
-    try:
-        portals = load_registry(registry)
-    except RegistryError as e:
-        raise UserError(str(e)) from None
+    cfg = settings.from_args(args)
+    portals = load_portals(cfg.registry)
     known = {p.portal_id for p in portals}
     unknown = sorted(set(args.portal or []) - known)
     if unknown:
-        raise UserError(f"unknown --portal {', '.join(unknown)} (not in {registry})")
-    data = data_dir(args.data)
-    config = CrawlConfig(
-        http=HttpConfig(delay=args.delay, read_timeout=args.timeout), workers=args.workers
-    )
+        raise UserError(f"unknown --portal {', '.join(unknown)} (not in {cfg.registry})")
     wanted = [p for p in portals if not args.portal or p.portal_id in args.portal]
     console = Console(stderr=True, log_path=False)
     display = _Display(console, len(wanted), enabled=not args.quiet)
-    crawler = Crawler(portals, data, config, progress=display.event)
+    crawler = Crawler(portals, cfg.data, cfg.crawl_config(), progress=display.event)
     try:
         with display:
             summary = crawler.run(args.portal)
@@ -93,6 +62,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     Console().print(summary_table(summary))
     return 0
+
+
+def load_portals(registry: Path) -> list[Portal]:
+    """The registry's portals; a bad registry file is the user's to fix (one line, exit 2)."""
+    from nianbao.extract.registry import RegistryError, load_registry
+
+    try:
+        return load_registry(registry)
+    except RegistryError as e:
+        raise UserError(str(e)) from None
 
 
 class _Display:

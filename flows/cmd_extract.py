@@ -8,6 +8,8 @@ import sys
 
 from nianbao.transform.result import ExtractResult
 
+from . import settings
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -17,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--json", action="store_true", help="one JSON object per input, one per line")
+    settings.add_arguments(p, settings.EXTRACT)
     p.set_defaults(func=run)
 
 
@@ -57,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     """Extract every path in worker processes; print results in the order given."""
     from .extraction import extract_all, job_for_path
 
-    outcomes = {o.job.path: o for o in extract_all(map(job_for_path, args.paths))}
+    limits = settings.from_args(args).limits()
+    outcomes = {o.job.path: o for o in extract_all(map(job_for_path, args.paths), limits)}
     failures = 0
     for path in args.paths:
         outcome = outcomes[str(path)]

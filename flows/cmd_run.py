@@ -11,6 +11,7 @@ import socket
 import sys
 from pathlib import Path
 
+from . import settings
 from .errors import UserError
 
 DEFAULT_CRON = "0 2 * * *"
@@ -21,6 +22,8 @@ DEFAULT_API = "http://127.0.0.1:4200/api"
 # there when idle, so `nianbao demo` failed with "Timed out while attempting to connect to
 # ephemeral Prefect API server".  A slow start is waited for; a broken server still fails.
 EPHEMERAL_STARTUP_TIMEOUT = 180
+# The demo portal runs on this machine: no need for the 1 s politeness delay of real portals.
+DEMO_DELAY = 0.1
 
 EXAMPLE_QUERIES = [
     (
@@ -40,15 +43,13 @@ ORDER BY new DESC, agency LIMIT 5""",
 ]
 
 
-def _common(p: argparse.ArgumentParser, delay: float = 1.0) -> None:
-    p.add_argument(
-        "--registry", default=None, help="portal registry CSV (default: data/portals.csv)"
-    )
-    p.add_argument("--data", default=None, help="data directory (default: $NIANBAO_DATA or ./data)")
-    p.add_argument(
-        "--delay", type=float, default=delay, help=f"seconds between requests to one host ({delay})"
-    )
+def _common(p: argparse.ArgumentParser) -> None:
+    settings.add_arguments(p, settings.CRAWL)
     p.add_argument("--portal", action="append", default=None, metavar="ID", help="only this portal")
+    _verbosity(p)
+
+
+def _verbosity(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quiet", "-q", action="store_true", help="only the final summary")
     g.add_argument("--verbose", "-v", action="store_true", help="Prefect's logs too")
@@ -84,23 +85,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="start the bundled demo portal on 127.0.0.1, run the nightly flow against it, "
         "print the summary and two researcher queries",
     )
-    p.add_argument("--data", default=None, help="data directory (default: $NIANBAO_DATA or ./data)")
-    p.add_argument("--delay", type=float, default=0.1, help="seconds between requests to one host")
+    settings.add_arguments(p, ("data", "delay", "workers"))
     p.add_argument("--no-faults", action="store_true", help="a demo portal without injected faults")
     p.add_argument("--seed", type=int, default=0, help="demo portal content seed")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--quiet", "-q", action="store_true")
-    g.add_argument("--verbose", "-v", action="store_true")
+    _verbosity(p)
     p.set_defaults(func=cmd_demo)
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _data(arg: str | None) -> Path:
-    from .paths import data_dir
-
-    path = data_dir(arg).resolve()
+def _writable(path: Path) -> Path:
+    """``path`` created if need be, and proven writable before any crawling starts."""
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / ".write-test"
@@ -111,15 +107,25 @@ def _data(arg: str | None) -> Path:
     return path
 
 
-def _registry(arg: str | None) -> Path:
-    from nianbao.extract.registry import RegistryError, load_registry
+def _checked(args: argparse.Namespace) -> settings.Settings:
+    """The command's settings, with a registry that loads and a writable data directory."""
+    from .cmd_crawl import load_portals
 
-    path = Path(arg or os.environ.get("NIANBAO_REGISTRY") or "data/portals.csv").resolve()
-    try:
-        load_registry(path)
-    except RegistryError as e:
-        raise UserError(str(e)) from None
-    return path
+    cfg = settings.from_args(args)
+    load_portals(cfg.registry)
+    _writable(cfg.data)
+    return cfg
+
+
+def _flow_parameters(cfg: settings.Settings, args: argparse.Namespace) -> dict:
+    """The nightly flow's parameters: the settings a flag or parameter can set, and the
+    config file so that the flow reads the same file for the others."""
+    params = {n: settings.plain(getattr(cfg, n)) for n in settings.CRAWL}
+    if getattr(args, "config", None):
+        params["config"] = str(Path(args.config).resolve())
+    if getattr(args, "portal", None):
+        params["portal_ids"] = args.portal
+    return params
 
 
 def _prefect_startup() -> None:
@@ -147,15 +153,13 @@ def _quiet_prefect(verbose: bool) -> None:
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _run_flow(
-    registry: Path, data: Path, delay: float, portals, quiet: bool, verbose: bool
-) -> dict:
+def _run_flow(params: dict, quiet: bool, verbose: bool) -> dict:
     _prefect_startup()
     _quiet_prefect(verbose)
     from rich.console import Console
 
-    from . import nightly as nightly_mod
     from .cmd_crawl import _Display
+    from .nightly import nightly
 
     console = Console(stderr=True)
     display = _Display(console, 0, enabled=not quiet)
@@ -172,14 +176,8 @@ def _run_flow(
         else:
             display.event(event, **info)
 
-    nightly_mod.PROGRESS = progress
-    try:
-        with display:
-            return nightly_mod.nightly(
-                registry=str(registry), data=str(data), delay=delay, portal_ids=portals
-            )
-    finally:
-        nightly_mod.PROGRESS = None
+    with display:
+        return nightly(**params, progress=progress)
 
 
 def print_summary(result: dict) -> None:
@@ -225,8 +223,8 @@ def print_summary(result: dict) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _prefect_startup()
-    registry, data = _registry(args.registry), _data(args.data)
-    result = _run_flow(registry, data, args.delay, args.portal, args.quiet, args.verbose)
+    cfg = _checked(args)
+    result = _run_flow(_flow_parameters(cfg, args), args.quiet, args.verbose)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, default=str))
     else:
@@ -251,7 +249,7 @@ def _check_api(url: str) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    registry, data = _registry(args.registry), _data(args.data)
+    params = _flow_parameters(_checked(args), args)
     api = os.environ.setdefault("PREFECT_API_URL", DEFAULT_API)
     _check_api(api)
     _quiet_prefect(args.verbose)
@@ -263,9 +261,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         schedule = Cron(args.cron, timezone=args.timezone)
     except Exception as e:
         raise UserError(f"bad --cron/--timezone: {e}") from None
-    params = {"registry": str(registry), "data": str(data), "delay": args.delay}
-    if args.portal:
-        params["portal_ids"] = args.portal
     print(
         f"{'registering' if args.pool else 'serving'} deployment nightly/{args.name} on {api} "
         f"(cron '{args.cron}' {args.timezone}); UI: {api.removesuffix('/api')}",
@@ -312,7 +307,8 @@ def _cell(v: object) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     _prefect_startup()
-    data = _data(args.data)
+    cfg = settings.from_args(args, defaults={"delay": DEMO_DELAY})
+    data = _writable(cfg.data)
     from nianbao.demo.portal import start_portal
 
     from .warehouse import connect
@@ -329,7 +325,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f"demo portal: {len(portal.sites)} sites on 127.0.0.1; registry {registry}",
                 file=sys.stderr,
             )
-        result = _run_flow(registry, data, args.delay, None, args.quiet, args.verbose)
+        params = {**_flow_parameters(cfg, args), "registry": str(registry)}
+        result = _run_flow(params, args.quiet, args.verbose)
     print_summary(result)
     from rich.console import Console
     from rich.table import Table

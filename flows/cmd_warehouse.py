@@ -8,15 +8,16 @@ import re
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from . import settings
 from .errors import UserError, user_error
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import duckdb
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    data_help = "data directory (default: $NIANBAO_DATA, else ./data)"
-
     p = sub.add_parser(
         "ingest",
         help="extract local report files and load them into the warehouse",
@@ -24,11 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "<data>/warehouse; reloading a file replaces its rows, an unchanged file is skipped.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--data", metavar="DIR", help=data_help)
     p.add_argument("--level", help="administrative level of the reporting agency (e.g. county)")
     p.add_argument("--region-code", help="administrative division code (GB/T 2260) of the agency")
     p.add_argument("--source-url", help="where the (single) file was published: its report id")
     p.add_argument("--force", action="store_true", help="reload reports even when unchanged")
+    settings.add_arguments(p, ("data", *settings.EXTRACT))
     p.set_defaults(func=run_ingest)
 
     p = sub.add_parser(
@@ -38,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "cells, checks, check_failures, requests_wide, appeals_wide, active_wide, report_summary, …",
     )
     p.add_argument("query", metavar="QUERY")
-    p.add_argument("--data", metavar="DIR", help=data_help)
+    settings.add_arguments(p, ("data",))
     p.add_argument("--csv", action="store_true", help="write CSV to stdout instead of a table")
     p.add_argument("--max-rows", type=int, default=200, help="rows shown as a table (default 200)")
     p.add_argument(
@@ -56,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "columns.* (every exported column) into DIR.",
     )
     p.add_argument("--to", required=True, metavar="DIR")
-    p.add_argument("--data", metavar="DIR", help=data_help)
+    settings.add_arguments(p, ("data",))
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.set_defaults(func=run_export)
 
@@ -64,14 +65,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_ingest(args: argparse.Namespace) -> int:
     from .warehouse import ingest
 
+    cfg = settings.from_args(args)
     try:
         res = ingest(
             args.paths,
-            args.data,
+            cfg.data,
             level=args.level,
             region_code=args.region_code,
             source_url=args.source_url,
             force=args.force,
+            limits=cfg.limits(),
         )
     except ValueError as e:
         raise UserError(str(e)) from None
@@ -99,7 +102,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     return 1 if res.failed else 0
 
 
-def _connect(data: str | None, external_access: bool = True) -> duckdb.DuckDBPyConnection:
+def _connect(data: Path, external_access: bool = True) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     from .warehouse import connect
@@ -175,7 +178,7 @@ def run_sql(args: argparse.Namespace) -> int:
 
     if not args.allow_external:
         _check_statements(args.query)
-    con = _connect(args.data, external_access=args.allow_external)
+    con = _connect(settings.from_args(args).data, external_access=args.allow_external)
     try:
         try:
             rel = con.sql(args.query)
@@ -244,7 +247,7 @@ def run_export(args: argparse.Namespace) -> int:
     from .warehouse import export
 
     try:
-        files = export(args.to, args.data, fmt=args.format)
+        files = export(args.to, settings.from_args(args).data, fmt=args.format)
     except FileNotFoundError as e:
         raise UserError(str(e)) from None
     except duckdb.Error as e:

@@ -1,50 +1,39 @@
-"""The nightly Prefect flow: crawl → extract → load → health → run summary.
+"""The nightly Prefect flow: crawl → select → extract → load → judge → summarise.
 
 Tasks: one per host (its portals crawled one after another, so a host never sees two of our
-requests at once; hosts run in parallel), one per portal inside it (retried once when the
-portal crawl itself broke), one per report extraction, one load.  Every failure is caught at its
+requests at once; hosts run in parallel, at most ``workers`` at a time), one per portal inside
+it (retried once when the portal crawl itself broke), one extraction task (each document in a
+worker process of a pool of ``extract_workers``), one load.  Every failure is caught at its
 task and recorded: one bad portal or report never fails the night.  The run fails as a whole
 only when nothing could be crawled or the warehouse could not be written.
+
+Each stage is a function of what the earlier ones returned; the progress display is passed
+in, never kept in a module global, so two flows in one process cannot cross their displays.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from nianbao.extract.crawler import CrawlConfig, Crawler, PortalCrawl, PortalSummary
+from nianbao.extract.crawler import Crawler, CrawlSummary, PortalCrawl, PortalSummary
 from nianbao.extract.documents_log import ReportDocument, current_documents
-from nianbao.extract.http import HttpConfig
 from nianbao.extract.registry import Portal, load_registry
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from . import runlog
+from . import runlog, settings
 from .extraction import Job, Limits, Outcome, extract_all
-from .health import UNHEALTHY, PortalNight, assess
-from .paths import data_dir as resolve_data_dir
+from .health import UNHEALTHY, assess
+from .runlog import PortalRun, RunSummary
+from .tally import Tally, extraction_record, tally
 from .warehouse_build import ReportInput, report_id_for
 
 Progress = Callable[..., None]
-# Set by the CLI for progress bars; not a flow parameter (deployments need JSON parameters).
-PROGRESS: Progress | None = None
-
-
-@dataclass(slots=True)
-class NightlyResult:
-    run: runlog.RunSummary
-    portals: list[dict] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        out = asdict(self.run)
-        for k in ("started_at", "finished_at"):
-            if out[k] is not None:
-                out[k] = out[k].isoformat()
-        return {"run": out, "portals": self.portals}
 
 
 # --------------------------------------------------------------------------- tasks
@@ -105,11 +94,40 @@ def load_reports(inputs: list[ReportInput], data: Path):
     return load(inputs, data)
 
 
-# --------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------------- stages
+
+
+def crawl(crawler: Crawler, portal_ids: list[str] | None, workers: int) -> CrawlSummary:
+    """Stage 1: one task per host, at most ``workers`` hosts at a time; a host's portals in
+    order.  The runner is sized here, not in the decorator, because ``workers`` is a setting."""
+    with (
+        crawler.session(portal_ids) as groups,
+        ThreadPoolTaskRunner(max_workers=workers) as runner,
+    ):
+        params = [
+            {"crawler": crawler, "portals": g, "summaries": crawler.summaries} for g in groups
+        ]
+        for future in [runner.submit(crawl_host, p) for p in params]:
+            future.wait()
+    return crawler.finish()
+
+
+def select(data: Path) -> list[ReportDocument]:
+    """Stage 2: report snapshots neither loaded nor settled with this parser version."""
+    from nianbao.transform.result import PARSER_VERSION
+
+    loaded = _loaded_keys(data)
+    settled = runlog.settled_extractions(data)
+    return [
+        d
+        for d in current_documents(data)
+        if (report_id_for(d.url, d.sha256), d.sha256, PARSER_VERSION) not in loaded
+        and (d.url, d.sha256, PARSER_VERSION) not in settled
+    ]
 
 
 def _loaded_keys(data: Path) -> set[tuple[str, str, str]]:
-    """(report_id, sha256, parser_version) already in the warehouse: not extracted again."""
+    """(report_id, sha256, parser_version) already in the warehouse."""
     from .warehouse import connect
 
     try:
@@ -125,200 +143,146 @@ def _loaded_keys(data: Path) -> set[tuple[str, str, str]]:
     return {(r[0], r[1], r[2]) for r in rows}
 
 
-def _select(data: Path) -> list[ReportDocument]:
-    """Report snapshots to extract: neither loaded nor settled with this parser version."""
-    from nianbao.transform.result import PARSER_VERSION
-
-    loaded = _loaded_keys(data)
-    settled = runlog.settled_extractions(data)
-    return [
-        d
-        for d in current_documents(data)
-        if (report_id_for(d.url, d.sha256), d.sha256, PARSER_VERSION) not in loaded
-        and (d.url, d.sha256, PARSER_VERSION) not in settled
-    ]
+def extract(
+    run_id: str, todo: list[ReportDocument], cfg: settings.Settings, progress: Progress | None
+) -> list[tuple[ReportDocument, Outcome]]:
+    """Stage 3: read every selected document; log what became of each in `extractions`."""
+    if progress:
+        progress("extract_start", total=len(todo))
+    extracted = extract_reports(todo, cfg.limits(), progress)
+    runlog.write_extractions(cfg.data, [extraction_record(run_id, d, o) for d, o in extracted])
+    return extracted
 
 
-def _extraction_row(run_id: str, doc: ReportDocument, outcome: Outcome) -> dict:
-    from nianbao.transform.result import PARSER_VERSION
-
-    result = outcome.result
-    return {
-        "run_id": run_id,
-        "url": doc.url,
-        "portal_id": doc.portal_id,
-        "sha256": doc.sha256,
-        "parser_version": result.parser_version if result else PARSER_VERSION,
-        "extracted_at": datetime.now(UTC),
-        "outcome": outcome.reason or "report",
-        "error": outcome.error,
-        "n_facts": len(result.facts) if result else 0,
-    }
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    facts: int = 0
+    version: int | None = None  # the warehouse version written
+    error: str | None = None
 
 
-@dataclass(slots=True)
-class _Tally:
-    """Counts extraction outcomes into the run summary and makes the warehouse inputs."""
-
-    run: runlog.RunSummary
-    portals: dict[str, Portal]
-    per_portal: dict[str, dict[str, int]] = field(default_factory=dict)
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (URL or "", what happened)
-    unsupported: dict[str, int] = field(default_factory=dict)
-
-    def add(self, doc: ReportDocument, outcome: Outcome) -> ReportInput | None:
-        counts = self.per_portal.setdefault(doc.portal_id, {"extracted": 0, "flagged": 0})
-        reason = outcome.reason or ""
-        if reason.startswith("unsupported:"):
-            kind = reason.split(":", 1)[1]
-            self.unsupported[kind] = self.unsupported.get(kind, 0) + 1
-            self.run.unsupported += 1
-            return None
-        if reason == "not_a_report":  # notices, 详见附件 pages: explained in `extractions`
-            return None
-        if reason:
-            self.run.failed += 1
-            detail = reason if reason.startswith("limit:") else outcome.describe()
-            self.problems.append((doc.url, detail))
-            return None
-        result = outcome.result
-        assert result is not None
-        counts["extracted"] += 1
-        self.run.extracted += 1
-        if result.failed_checks or result.errors:
-            counts["flagged"] += 1
-            self.run.flagged += 1
-        portal = self.portals.get(doc.portal_id)
-        return ReportInput(
-            result=result,
-            sha256=doc.sha256,
-            source_url=doc.url,
-            fetched_at=doc.fetched_at,
-            level=portal.level if portal else None,
-            region_code=portal.region_code if portal else None,
-            portal_id=doc.portal_id,
-            agency=None if result.meta.agency else (portal.agency if portal else None),
-        )
+def load(inputs: list[ReportInput], data: Path) -> Loaded:
+    """Stage 4: the reports that yielded facts, in one load; a failure is recorded, not raised."""
+    if not inputs:
+        return Loaded()
+    try:
+        stats = load_reports(inputs, data)
+    except Exception as e:
+        return Loaded(error=f"warehouse load failed: {type(e).__name__}: {e}")
+    return Loaded(stats.facts_written, stats.version)
 
 
-def _night(run_id: str, started: datetime, s: PortalSummary) -> PortalNight:
-    failed = s.failed + (1 if s.status in ("failed", "error") and s.listed == 0 else 0)
-    blocked = s.blocked + (1 if s.status == "blocked" and s.blocked == 0 else 0)
-    return PortalNight(
+def judge(crawled: CrawlSummary, counts: Tally, data: Path) -> list[PortalRun]:
+    """Stage 5: each portal's night, judged against its own history."""
+    history = runlog.portal_history(data)
+    runs = [_portal_run(crawled, s, counts) for s in crawled.portals]
+    return [r.judged(assess(history.get(r.portal_id, []), r.night())) for r in runs]
+
+
+def _portal_run(crawled: CrawlSummary, s: PortalSummary, counts: Tally) -> PortalRun:
+    """One portal's counts; a portal that broke or was blocked as a whole counts once."""
+    broke = s.status in ("failed", "error") and s.listed == 0
+    return PortalRun(
+        run_id=crawled.run_id,
         portal_id=s.portal_id,
-        run_id=run_id,
-        started=started.isoformat(),
+        started_at=crawled.started,
+        crawl_status=s.status,
+        adapter=s.adapter,
         listed=s.listed,
         new=s.new + s.changed,
         unchanged=s.unchanged,
-        blocked=blocked,
-        failed=failed,
+        removed=s.removed + s.not_found,
+        blocked=s.blocked + (s.status == "blocked" and s.blocked == 0),
+        failed=s.failed + broke,
+        extracted=counts.extracted[s.portal_id],
+        flagged=counts.flagged[s.portal_id],
         error=s.error,
-        status=s.status,
     )
 
 
-def _describe(
-    problems: list[tuple[str, str]], unsupported: dict[str, int], n_unsupported: int
-) -> str:
-    """One readable line: problems grouped by message, each with a count and one example."""
-    parts: list[str] = []
-    if unsupported:
-        kinds = ", ".join(f"{k} {v}" for k, v in sorted(unsupported.items()))
-        parts.append(f"{n_unsupported} documents in formats not read yet ({kinds})")
-    groups: dict[str, list[str]] = {}
-    for url, message in problems:
-        groups.setdefault(message, []).append(url)
-    for message, urls in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        example = f" (e.g. {urls[0]})" if urls[0] else ""
-        parts.append(f"{len(urls)}× {message}{example}")
-    return "; ".join(parts)
+def summarise(
+    crawled: CrawlSummary, counts: Tally, loaded: Loaded, portals: list[PortalRun]
+) -> RunSummary:
+    """Stage 6: the run's one row."""
+    crawls = crawled.portals
+    unhealthy = sum(p.health == UNHEALTHY for p in portals)
+    failed = counts.failed + sum(s.failed for s in crawls)
+    return RunSummary(
+        run_id=crawled.run_id,
+        started_at=crawled.started,
+        finished_at=datetime.now(UTC),
+        status=_status(crawled, loaded, degraded=bool(unhealthy or failed)),
+        portals=len(crawls),
+        listed=sum(s.listed for s in crawls),
+        new=sum(s.new + s.changed for s in crawls),
+        unchanged=sum(s.unchanged for s in crawls),
+        blocked=sum(1 for p in portals if p.blocked),
+        extracted=counts.extracted.total(),
+        flagged=counts.flagged.total(),
+        failed=failed,
+        unsupported=counts.unsupported.total(),
+        unhealthy=unhealthy,
+        facts_loaded=loaded.facts,
+        detail=counts.describe([("", loaded.error)] if loaded.error else []),
+        warehouse_version=loaded.version,
+    )
+
+
+def _status(crawled: CrawlSummary, loaded: Loaded, degraded: bool) -> str:
+    """failed: nothing could be crawled, or the load failed; degraded: a portal unhealthy or
+    a document failed; else ok."""
+    crawled_any = any(s.listed > 0 or s.unchanged > 0 for s in crawled.portals)
+    if loaded.error or (crawled.portals and not crawled_any):
+        return "failed"
+    return "degraded" if degraded else "ok"
+
+
+def record(data: Path, run: RunSummary, portals: list[PortalRun]) -> None:
+    """The night's rows into `portal_runs` and `runs`, then the views over them."""
+    from .warehouse_views import apply_views
+
+    runlog.write_portal_runs(data, portals)
+    runlog.write_run(data, run)
+    apply_views(data)
+
+
+def result(run: RunSummary, portals: list[PortalRun]) -> dict[str, Any]:
+    """What the flow returns (and `nianbao run --json` prints): plain JSON values."""
+    return {"run": _jsonable(asdict(run)), "portals": [_jsonable(asdict(p)) for p in portals]}
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 # --------------------------------------------------------------------------- the flow
 
 
-@flow(name="nightly", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=8))
+@flow(name="nightly", log_prints=True)
 def nightly(
     registry: str | None = None,
     data: str | None = None,
-    delay: float = 1.0,
+    delay: float | None = None,
     portal_ids: list[str] | None = None,
-    workers: int = 8,
+    workers: int | None = None,
+    config: str | None = None,
+    progress: Progress | None = None,
 ) -> dict:
-    """Crawl every registered portal, extract new snapshots, load them, judge portal health."""
-    progress = PROGRESS
-    data_path = resolve_data_dir(data)
-    data_path.mkdir(parents=True, exist_ok=True)
-    registry_path = registry or os.environ.get("NIANBAO_REGISTRY") or "data/portals.csv"
-    portals = load_registry(registry_path)
-    config = CrawlConfig(http=HttpConfig(delay=delay), workers=workers)
-    crawler = Crawler(portals, data_path, config, progress=progress)
-    run = runlog.RunSummary(run_id=crawler.run_id)
-    summaries: dict[str, PortalSummary] = {}
+    """Crawl every registered portal, extract new snapshots, load them, judge portal health.
 
-    # 1. crawl: one task per host, in parallel; portals of a host one after another.
-    with crawler.session(portal_ids) as groups:
-        summaries = crawler.summaries
-        futures = [crawl_host.submit(crawler, group, summaries) for group in groups]
-        for f in futures:
-            f.wait()
-    crawl_summary = crawler.finish()
-
-    # 2. extract every report snapshot not yet loaded (or settled) with this parser version.
-    todo = _select(data_path)
-    if progress:
-        progress("extract_start", total=len(todo))
-    extracted = extract_reports(todo, Limits(), progress)
-    runlog.write_extractions(data_path, [_extraction_row(run.run_id, d, o) for d, o in extracted])
-
-    # 3. load the reports that yielded facts.
-    tally = _Tally(run, {p.portal_id: p for p in portals})
-    inputs = [i for d, o in extracted if (i := tally.add(d, o)) is not None]
-    per_portal, problems, unsupported = tally.per_portal, tally.problems, tally.unsupported
-    load_failed = False
-    if inputs:
-        try:
-            stats = load_reports(inputs, data_path)
-            run.facts_loaded = stats.facts_written
-        except Exception as e:
-            load_failed = True
-            problems.append(("", f"warehouse load failed: {type(e).__name__}: {e}"))
-
-    # 4. health per portal against its own history, and the run summary.
-    history = runlog.portal_history(data_path)
-    rows: list[dict] = []
-    for s in crawl_summary.portals:
-        night = _night(run.run_id, run.started_at, s)
-        health = assess(history.get(s.portal_id, []), night)
-        counts = per_portal.get(s.portal_id, {"extracted": 0, "flagged": 0})
-        rows.append(
-            runlog.portal_row(
-                night,
-                health,
-                crawl_status=s.status,
-                adapter=s.adapter,
-                removed=s.removed + s.not_found,
-                **counts,
-            )
-        )
-        run.unhealthy += health.status == UNHEALTHY
-        run.failed += s.failed
-    run.portals = len(crawl_summary.portals)
-    run.listed = sum(s.listed for s in crawl_summary.portals)
-    run.new = sum(s.new + s.changed for s in crawl_summary.portals)
-    run.unchanged = sum(s.unchanged for s in crawl_summary.portals)
-    run.blocked = sum(1 for r in rows if r["blocked"])
-    crawled_any = any(s.listed > 0 or s.unchanged > 0 for s in crawl_summary.portals)
-    if load_failed or (crawl_summary.portals and not crawled_any):
-        run.status = "failed"
-    elif run.unhealthy or run.failed:
-        run.status = "degraded"
-    run.detail = _describe(problems, unsupported, run.unsupported)
-    run.finished_at = datetime.now(UTC)
-    runlog.write_portal_runs(data_path, rows)
-    runlog.write_run(data_path, run)
-    from .warehouse_views import apply_views
-
-    apply_views(data_path)
-    return NightlyResult(run, rows).to_dict()
+    Parameters left None come from the settings (config file, NIANBAO_* environment, defaults)
+    of the machine the flow runs on; ``progress`` receives display events (the CLI's bars).
+    """
+    overrides = {"registry": registry, "data": data, "delay": delay, "workers": workers}
+    cfg = settings.load(overrides, config=config, via="parameter")
+    cfg.data.mkdir(parents=True, exist_ok=True)
+    portals = load_registry(cfg.registry)
+    crawler = Crawler(portals, cfg.data, cfg.crawl_config(), progress=progress)
+    crawled = crawl(crawler, portal_ids, cfg.workers)
+    extracted = extract(crawled.run_id, select(cfg.data), cfg, progress)
+    counts = tally(extracted, {p.portal_id: p for p in portals})
+    loaded = load(counts.inputs, cfg.data)
+    judged = judge(crawled, counts, cfg.data)
+    run = summarise(crawled, counts, loaded, judged)
+    record(cfg.data, run, judged)
+    return result(run, judged)

@@ -1,4 +1,5 @@
-"""Where the data lives: ``--data DIR``, else ``$NIANBAO_DATA``, else ``./data``.
+"""Where the data lives: ``--data DIR``, else the settings' data directory (config file,
+``$NIANBAO_DATA``, else ``./data``: see settings.py).
 
 One resolver so every command (ingest, sql, export, crawl, run) and the notebook helper agree
 on the same directory without each re-implementing the precedence.
@@ -9,14 +10,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ENV_VAR = "NIANBAO_DATA"
-DEFAULT_DIR = "data"
-
 
 def data_dir(arg: str | os.PathLike[str] | None = None) -> Path:
     """The data directory as an absolute path (it may not exist yet)."""
-    chosen = arg if arg not in (None, "") else os.environ.get(ENV_VAR) or DEFAULT_DIR
-    return Path(chosen).expanduser().resolve()
+    if arg not in (None, ""):
+        return Path(arg).expanduser().resolve()
+    from .settings import load
+
+    return load().data
 
 
 def warehouse_dir(data: Path) -> Path:

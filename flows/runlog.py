@@ -8,124 +8,140 @@ The portal history read back from here is what the health monitor compares tonig
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 
 import pyarrow as pa
-from nianbao.core import delta_log
+from nianbao.core import delta_log, records
 
-from .health import Health, PortalNight
+from .health import OK, Health, PortalNight
 
-RUNS_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("flow", pa.string()),
-        ("started_at", pa.timestamp("us", tz="UTC")),
-        ("finished_at", pa.timestamp("us", tz="UTC")),
-        ("status", pa.string()),  # ok | degraded | failed
-        ("portals", pa.int32()),
-        ("listed", pa.int32()),
-        ("new", pa.int32()),
-        ("unchanged", pa.int32()),
-        ("blocked", pa.int32()),
-        ("extracted", pa.int32()),
-        ("flagged", pa.int32()),
-        ("failed", pa.int32()),
-        ("unsupported", pa.int32()),
-        ("unhealthy", pa.int32()),
-        ("facts_loaded", pa.int64()),
-        ("detail", pa.string()),
-    ]
-)
+# Counts are stored as int32, as they always were (older parts keep their type).
+Count = Annotated[int, pa.int32()]
 
-PORTAL_RUNS_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("portal_id", pa.string()),
-        ("started_at", pa.timestamp("us", tz="UTC")),
-        ("crawl_status", pa.string()),
-        ("adapter", pa.string()),
-        ("listed", pa.int32()),
-        ("new", pa.int32()),
-        ("unchanged", pa.int32()),
-        ("removed", pa.int32()),
-        ("blocked", pa.int32()),
-        ("failed", pa.int32()),
-        ("extracted", pa.int32()),
-        ("flagged", pa.int32()),
-        ("health", pa.string()),  # ok | warning | unhealthy
-        ("reason", pa.string()),
-        ("error", pa.string()),
-    ]
-)
 
-# One row per document the nightly flow tried to extract: what became of it.  A document that
-# is not a report, or was refused by a limit, stays out of `reports` and is explained here.
-EXTRACTIONS_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("url", pa.string()),
-        ("portal_id", pa.string()),
-        ("sha256", pa.string()),
-        ("parser_version", pa.string()),
-        ("extracted_at", pa.timestamp("us", tz="UTC")),
-        ("outcome", pa.string()),  # report | the refusal reason (limit:time, not_a_report…)
-        ("error", pa.string()),
-        ("n_facts", pa.int32()),
-    ]
-)
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One nightly run: the `runs` row, built once the night is over."""
+
+    run_id: str
+    flow: str = "nightly"
+    started_at: datetime = field(default_factory=_now)
+    finished_at: datetime | None = None
+    status: str = "ok"  # ok | degraded | failed
+    portals: Count = 0
+    listed: Count = 0
+    new: Count = 0
+    unchanged: Count = 0
+    blocked: Count = 0
+    extracted: Count = 0
+    flagged: Count = 0
+    failed: Count = 0
+    unsupported: Count = 0
+    unhealthy: Count = 0
+    facts_loaded: int = 0
+    detail: str = ""
+    warehouse_version: int | None = None  # the warehouse version the night's load wrote
+
+
+@dataclass(frozen=True, slots=True)
+class PortalRun:
+    """One portal in one run: the `portal_runs` row (crawl counts, extraction counts, health).
+
+    The health judge reads only a part of it (``night()``), so it can be tested, and applied
+    to history, without the bookkeeping columns.
+    """
+
+    run_id: str
+    portal_id: str
+    started_at: datetime
+    crawl_status: str = ""  # the crawler's discovery status (ok, empty, blocked, …)
+    adapter: str = ""
+    listed: Count = 0
+    new: Count = 0
+    unchanged: Count = 0
+    removed: Count = 0
+    blocked: Count = 0
+    failed: Count = 0
+    extracted: Count = 0
+    flagged: Count = 0
+    health: str = OK  # ok | warning | unhealthy
+    reason: str = ""
+    error: str | None = None
+
+    def night(self) -> PortalNight:
+        return PortalNight(
+            portal_id=self.portal_id,
+            run_id=self.run_id,
+            started=self.started_at.isoformat(),
+            listed=self.listed,
+            new=self.new,
+            unchanged=self.unchanged,
+            blocked=self.blocked,
+            failed=self.failed,
+            error=self.error,
+            status=self.crawl_status,
+        )
+
+    def judged(self, health: Health) -> PortalRun:
+        return replace(self, health=health.status, reason=health.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """One document the nightly flow tried to extract: what became of it.  A document that
+    is not a report, or was refused by a limit, stays out of `reports` and is explained here."""
+
+    run_id: str
+    url: str
+    portal_id: str | None
+    sha256: str
+    parser_version: str
+    extracted_at: datetime | None
+    outcome: str  # report | the refusal reason (limit:time, not_a_report…)
+    error: str | None = None
+    n_facts: Count | None = None
+
+
+RUNS_SCHEMA = records.schema(RunSummary)
+PORTAL_RUNS_SCHEMA = records.schema(PortalRun)
+EXTRACTIONS_SCHEMA = records.schema(Extraction)
 # Refusals that may pass on another night (a busy machine, a killed worker): tried again up to
 # this many times in all; every other outcome is final for its snapshot and parser version.
 RETRY_REASONS = frozenset({"limit:time", "limit:memory", "crashed"})
 MAX_TRIES = 3
 
 
-@dataclass(slots=True)
-class RunSummary:
-    run_id: str
-    flow: str = "nightly"
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    finished_at: datetime | None = None
-    status: str = "ok"
-    portals: int = 0
-    listed: int = 0
-    new: int = 0
-    unchanged: int = 0
-    blocked: int = 0
-    extracted: int = 0
-    flagged: int = 0
-    failed: int = 0
-    unsupported: int = 0
-    unhealthy: int = 0
-    facts_loaded: int = 0
-    detail: str = ""
-
-
 def _dir(data: Path, table: str) -> Path:
     return Path(data) / "warehouse" / table
 
 
-def _append(data: Path, table: str, rows: pa.Table) -> Path | None:
+def _append(data: Path, table: str, cls: type, rows: list) -> Path | None:
     """One Delta commit of ``rows`` (a night writes each log once: no batching needed)."""
-    if not rows.num_rows:
+    if not rows:
         return None
-    delta_log.append(_dir(data, table), rows)
+    delta_log.append(_dir(data, table), records.table(cls, rows))
     return _dir(data, table)
 
 
 def write_run(data: Path, run: RunSummary) -> Path:
-    out = _append(data, "runs", pa.Table.from_pylist([asdict(run)], schema=RUNS_SCHEMA))
+    out = _append(data, "runs", RunSummary, [run])
     assert out is not None
     return out
 
 
-def write_portal_runs(data: Path, rows: list[dict]) -> Path | None:
-    return _append(data, "portal_runs", pa.Table.from_pylist(rows, schema=PORTAL_RUNS_SCHEMA))
+def write_portal_runs(data: Path, rows: list[PortalRun]) -> Path | None:
+    return _append(data, "portal_runs", PortalRun, rows)
 
 
-def write_extractions(data: Path, rows: list[dict]) -> Path | None:
-    return _append(data, "extractions", pa.Table.from_pylist(rows, schema=EXTRACTIONS_SCHEMA))
+def write_extractions(data: Path, rows: list[Extraction] | list[dict]) -> Path | None:
+    return _append(data, "extractions", Extraction, rows)
 
 
 def settled_extractions(data: Path) -> set[tuple[str, str, str]]:
@@ -150,36 +166,6 @@ def portal_history(data: Path) -> dict[str, list[PortalNight]]:
     """Every earlier night of every portal, for the health monitor."""
     out: dict[str, list[PortalNight]] = {}
     for r in _read(data, "portal_runs", PORTAL_RUNS_SCHEMA).to_pylist():
-        out.setdefault(r["portal_id"], []).append(
-            PortalNight(
-                portal_id=r["portal_id"],
-                run_id=r["run_id"],
-                started=r["started_at"].isoformat() if r["started_at"] else "",
-                listed=r["listed"] or 0,
-                new=r["new"] or 0,
-                unchanged=r["unchanged"] or 0,
-                blocked=r["blocked"] or 0,
-                failed=r["failed"] or 0,
-                error=r["error"],
-                status=r["crawl_status"] or "",
-            )
-        )
+        night = PortalRun(**r).night()
+        out.setdefault(night.portal_id, []).append(night)
     return out
-
-
-def portal_row(night: PortalNight, health: Health, **extra: object) -> dict:
-    row = {
-        "run_id": night.run_id,
-        "portal_id": night.portal_id,
-        "started_at": datetime.fromisoformat(night.started) if night.started else None,
-        "listed": night.listed,
-        "new": night.new,
-        "unchanged": night.unchanged,
-        "blocked": night.blocked,
-        "failed": night.failed,
-        "health": health.status,
-        "reason": health.reason,
-        "error": night.error,
-    }
-    row.update(extra)
-    return row

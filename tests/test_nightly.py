@@ -79,6 +79,7 @@ def test_every_report_lands_once(nights):
     assert sum(r[2] in (198, 200) for r in rows) >= len(rows) - 3
     facts = query(data, "SELECT count(*) FROM facts")[0][0]
     assert facts == sum(r[2] for r in rows) == first["facts_loaded"]
+    assert first["warehouse_version"] is not None  # the version its load wrote
 
 
 def test_values_match_the_portal_ground_truth(nights):
@@ -136,6 +137,9 @@ def test_runs_and_portal_health_views(nights):
     data = nights["data"]
     runs = query(data, "SELECT status, extracted FROM runs ORDER BY started_at")
     assert [r[0] for r in runs] == ["ok", "ok", "degraded"]
+    # a run that loaded something names the warehouse version it wrote; the others loaded nothing
+    versions = [v for (v,) in query(data, "SELECT warehouse_version FROM runs ORDER BY started_at")]
+    assert versions == [nights["runs"][0]["run"]["warehouse_version"], None, None]
     unhealthy = query(
         data, "SELECT portal_id, reason FROM portal_health WHERE health = 'unhealthy' ORDER BY 1"
     )
