@@ -6,7 +6,7 @@ from html import escape
 
 from ..model import Column, Item, Request, Response, html
 from ..site import BuildContext, SiteApp, page
-from .common import attachment_bytes, body_of, file_resp, publish_detail, text_page, ymd
+from .common import article, publish_detail, ymd
 
 ROOT_UNIT = "6601841"
 CAT = "7001"
@@ -46,18 +46,9 @@ def build_anhui(ctx: BuildContext) -> SiteApp:
             aid = ctx.next_id(40000)
             path = f"/public/{unit}/{aid}.html"
             url = app.url(path)
-            inner = body_of(plan) if plan.doc else text_page(plan)
-            kw: dict[str, object] = {}
-            if plan.doc and plan.doc.year == 2022 and unit == "6602001":
-                a = f"/group2/M00/00/{aid % 100:02X}/rBAAAmNjYWE{aid}.pdf"
-                app.add(
-                    a,
-                    file_resp(
-                        attachment_bytes(plan.doc, "pdf"), "pdf", f"{plan.title}.pdf", plan.date
-                    ),
-                )
-                inner += f'<p class="fj">附件：<a href="{a}">{escape(plan.title)}.pdf</a></p>'
-                kw["attachment_url"] = app.url(a)
+            pdf = f"/group2/M00/00/{aid % 100:02X}/rBAAAmNjYWE{aid}.pdf"
+            with_pdf = plan.doc and plan.doc.year == 2022 and unit == "6602001"
+            inner, kw = article(app, plan, pdf if with_pdf else None, css="fj")
             y, m, _ = ymd(plan.date)
             box = (
                 '<table class="table_suoyin"><tr><th>索引号：</th><td>'

@@ -6,7 +6,7 @@ from html import escape
 
 from ..model import Column, Request, Response, html
 from ..site import BuildContext, SiteApp, epoch, page
-from .common import add_item, attach, body_of, meta_for, text_page
+from .common import add_item, attach, body_of, meta_for
 
 CAT = "10111"
 PER = 15
@@ -45,15 +45,13 @@ def build_cicro(ctx: BuildContext) -> SiteApp:
         info_id = ctx.next_id(700)
         path = f"/info/iInfo.jsp?cat_id={CAT}&info_id={info_id}"
         url = app.url(path)
-        inner = body_of(plan) if plan.doc else text_page(plan)
+        inner = body_of(plan)
         kw: dict[str, object] = {}
         if plan.doc and plan.doc.year == 2019:
             for ext in ("doc", "xls"):
                 a = f"/uploadfiles/{plan.date[:4]}{plan.date[5:7]}/{info_id}.{ext}"
-                inner = attach(app, plan, a, ext, inner)
-            kw["attachment_url"] = app.url(
-                f"/uploadfiles/{plan.date[:4]}{plan.date[5:7]}/{info_id}.doc"
-            )
+                inner, url_of = attach(app, plan, a, ext, inner)
+                kw.setdefault("attachment_url", url_of)  # the .doc, listed first
         body = (
             f'<div class="info-title"><h2>{escape(plan.title)}</h2></div>'
             f'<table class="info-table"><tr><td>索引号：</td><td>{info_id:08d}/{plan.date[:4]}-{info_id % 1000:05d}</td>'

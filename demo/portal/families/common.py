@@ -13,6 +13,7 @@ from ..site import BuildContext, Plan, SiteApp, epoch, page, std_meta, text_page
 
 __all__ = [
     "add_item",
+    "article",
     "attach",
     "attachment_bytes",
     "body_of",
@@ -40,13 +41,27 @@ def attachment_bytes(doc: ReportDoc, ext: str) -> bytes:
     return make_placeholder(ext, doc.title)
 
 
-def attach(app: SiteApp, plan: Plan, path: str, ext: str, inner: str) -> str:
-    """Serve the plan's report as an ``ext`` file at ``path`` (downloaded under its title) and
-    return the body ``inner`` with the 附件 link below it."""
+def attach(
+    app: SiteApp, plan: Plan, path: str, ext: str, inner: str, css: str = ""
+) -> tuple[str, str]:
+    """Serve the plan's report as an ``ext`` file at ``path`` (downloaded under its title);
+    the body ``inner`` with the 附件 link below it, and the file's absolute URL."""
     assert plan.doc is not None
     name = f"{plan.title}.{ext}"
     app.add(path, file_resp(attachment_bytes(plan.doc, ext), ext, name, plan.date))
-    return inner + f'<p>附件：<a href="{escape(path)}">{escape(name)}</a></p>'
+    cls = f' class="{css}"' if css else ""
+    return inner + f'<p{cls}>附件：<a href="{escape(path)}">{escape(name)}</a></p>', app.url(path)
+
+
+def article(
+    app: SiteApp, plan: Plan, path: str | None = None, css: str = ""
+) -> tuple[str, dict[str, object]]:
+    """The body of a listing entry and the ground-truth keywords of its report; with ``path``
+    the report is also served as a PDF there and linked below the body."""
+    if path is None or plan.doc is None:
+        return body_of(plan), {}
+    inner, url = attach(app, plan, path, "pdf", body_of(plan), css)
+    return inner, {"attachment_url": url}
 
 
 def file_resp(data: bytes, ext: str, name: str | None = None, date: str | None = None) -> Response:
@@ -69,8 +84,8 @@ def file_resp(data: bytes, ext: str, name: str | None = None, date: str | None =
 
 
 def body_of(plan: Plan) -> str:
-    assert plan.doc is not None
-    return render_body(plan.doc)
+    """The article of a listing entry: the report's body, else the 指南/解读 text."""
+    return render_body(plan.doc) if plan.doc else text_page(plan)
 
 
 def add_item(col: Column, ctx: BuildContext, plan: Plan, url: str, **report_kw: object) -> Item:

@@ -9,10 +9,8 @@ from html import escape
 from ..model import Column, Request, Response, html
 from ..site import BuildContext, SiteApp, page
 from .common import (
-    attach,
-    body_of,
+    article,
     publish_detail,
-    text_page,
     ymd,
 )
 
@@ -43,12 +41,8 @@ def build_ewb(ctx: BuildContext) -> SiteApp:
         guid = str(uuid.UUID(int=ctx.rng.getrandbits(128)))
         path = f"/xxgk/govInfoPub/{y}{m}{d}/{guid}.html"
         url = app.url(path)
-        inner = body_of(plan) if plan.doc else text_page(plan)
-        kw: dict[str, object] = {}
-        if plan.doc and plan.doc.year == 2024:
-            a = f"/EpointWebBuilder/pages/webbuildermis/attach/downloadztbattach?attachGuid={guid[:8]}&appUrlFlag=ztb"
-            inner = attach(app, plan, a, "pdf", inner)
-            kw["attachment_url"] = app.url(a)
+        pdf = f"/EpointWebBuilder/pages/webbuildermis/attach/downloadztbattach?attachGuid={guid[:8]}&appUrlFlag=ztb"
+        inner, kw = article(app, plan, pdf if plan.doc and plan.doc.year == 2024 else None)
         body = (
             f'<div class="ewb-article"><h2 class="ewb-article-tt">{escape(plan.title)}</h2>'
             f'<div class="ewb-article-sources">发布日期：{plan.date[:10]}</div>'

@@ -12,10 +12,9 @@ from ..model import Column, Request, Response, html
 from ..reports import ReportDoc
 from ..site import STUB_PAST_END, BuildContext, Plan, SiteApp, epoch, page
 from .common import (
-    attach,
+    article,
     body_of,
     publish_detail,
-    text_page,
     ymd,
 )
 
@@ -45,12 +44,8 @@ def build_gd(ctx: BuildContext) -> SiteApp:
         pid = ctx.next_id(20000)
         path = f"{cdir}content/post_{pid}.html"
         url = app.url(path)
-        inner = body_of(plan) if plan.doc else text_page(plan)
-        kw: dict[str, object] = {}
-        if plan.doc and plan.doc.year == 2022:
-            a = f"/attachment/0/{pid // 1000}/{pid}/{pid + 7}.pdf"
-            inner = attach(app, plan, a, "pdf", inner)
-            kw["attachment_url"] = app.url(a)
+        pdf = f"/attachment/0/{pid // 1000}/{pid}/{pid + 7}.pdf"
+        inner, kw = article(app, plan, pdf if plan.doc and plan.doc.year == 2022 else None)
         if plan.doc and plan.doc.year == 2023:
             dup_plan = plan
         body = (
@@ -109,7 +104,7 @@ def build_gd(ctx: BuildContext) -> SiteApp:
         url = app.url(path) + f"#{CAT}"
         if plan.doc is not None and plan.doc.source == "seed:002":
             _space_labels(plan.doc)
-        inner = body_of(plan) if plan.doc else text_page(plan)
+        inner = body_of(plan)
         detail = {
             "id": pid,
             "title": plan.title,

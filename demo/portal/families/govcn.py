@@ -8,7 +8,7 @@ from html import escape
 
 from ..model import Column, Item, Request, Response, html
 from ..site import BuildContext, Plan, SiteApp, epoch, page
-from .common import add_item, body_of, meta_for, publish_detail, text_page, ymd
+from .common import add_item, body_of, meta_for, publish_detail, ymd
 
 PER = 4
 
@@ -133,7 +133,7 @@ def build_govcn(ctx: BuildContext) -> SiteApp:
         y, m, d = ymd(plan.date)
         path = f"/jkj/xxgk/ndbg/{y}{m}/t{y}{m}{d}_{ctx.next_id(500)}.html"
         url = app.url(path)
-        inner = body_of(plan) if plan.doc else text_page(plan)
+        inner = body_of(plan)
         body = f'<h1 class="title">{escape(plan.title)}</h1><div class="TRS_Editor">{inner}</div>'
         publish_detail(app, acol, ctx, plan, path, url, body)
 
@@ -177,7 +177,7 @@ def _publish(ctx: BuildContext, app: SiteApp, col: Column, plan: Plan, template_
         else f"/zhengce/{y}{m}/content_{cid}.htm"
     )
     url = app.url(path)
-    inner = body_of(plan) if plan.doc else text_page(plan)
+    inner = body_of(plan)
     agency = plan.doc.agency if plan.doc else col.agency
     meta_table = ""
     if template_a:

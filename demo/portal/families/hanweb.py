@@ -11,7 +11,7 @@ from urllib.parse import quote
 from ..model import Column, Item, Request, Response, html
 from ..reports import TableStyle
 from ..site import BuildContext, Plan, SiteApp, epoch, page
-from .common import add_item, attachment_bytes, body_of, file_resp, meta_for, text_page, ymd
+from .common import add_item, attachment_bytes, body_of, file_resp, meta_for, ymd
 
 PROXY = "/module/web/jpage/dataproxy.jsp"
 EMPTY_DATASTORE = '<?xml version="1.0" encoding="UTF-8"?><datastore/>\n'  # ~50-byte empty reply
@@ -140,7 +140,7 @@ def publish(
         legacy = plan.doc is not None and plan.doc.year == legacy_year
         if legacy and plan.doc:
             plan.doc.style = TableStyle("zoom")
-        inner = body_of(plan) if plan.doc else text_page(plan)
+        inner = body_of(plan)
         atts = ""
         kw: dict[str, object] = {}
         if plan.doc and plan.doc.year == attach_year:

@@ -9,7 +9,7 @@ from html import escape
 from ..model import Column, Item, Request, Response, html
 from ..reports import TableStyle, render_body, synth_report
 from ..site import BuildContext, Plan, SiteApp, epoch, page
-from .common import add_item, attachment_bytes, body_of, file_resp, text_page, ymd
+from .common import add_item, attachment_bytes, body_of, file_resp, ymd
 
 CS = "gbk"
 META_CS = "gb2312"
@@ -253,7 +253,7 @@ def _publish(
     url = app.url(path)
     if plan.doc:
         plan.doc.style = TableStyle("clean")
-    inner = body_of(plan) if plan.doc else text_page(plan)
+    inner = body_of(plan)
     kw: dict[str, object] = {}
     hz: list[str] = []
     year = plan.doc.year if plan.doc else 0

@@ -16,7 +16,6 @@ from .common import (
     body_of,
     file_resp,
     meta_for,
-    text_page,
     ymd,
 )
 
@@ -122,7 +121,7 @@ def detail_page(
     y, m, d = ymd(plan.date)
     idx = f"{col.region_code}-{abs(hash(url)) % 100000:05d}/{y}-{int(m) * 7:05d}"
     fj = "".join(f'<p><a href="{h}" target="_blank">{escape(n)}</a></p>' for h, n in attachments)
-    inner = body if body is not None else (body_of(plan) if plan.doc else text_page(plan))
+    inner = body if body is not None else (body_of(plan))
     content = (
         f'<div class="header"><a href="/">{escape(app.label)}</a></div>'
         f'<div id="printContent"><h1 class="title">{escape(plan.title)}</h1>'

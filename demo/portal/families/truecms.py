@@ -7,7 +7,7 @@ from html import escape
 
 from ..model import Column, Request, Response, html
 from ..site import BuildContext, SiteApp, page
-from .common import body_of, publish_detail, text_page, ymd
+from .common import body_of, publish_detail, ymd
 
 API = "/messageController/getMessage.do"
 COLUMN_ID = "37261"
@@ -31,7 +31,7 @@ def build_truecms(ctx: BuildContext) -> SiteApp:
         y, m, d = ymd(plan.date)
         path = f"/ntsrmzf/zfxxgknb/content/{ctx.hex32()[:8]}-{y}{m}{d}.html"
         url = app.url(path)
-        inner = body_of(plan) if plan.doc else text_page(plan)
+        inner = body_of(plan)
         body = (
             f'<div class="xl-title">{escape(plan.title)}</div><div class="xl-date">发布日期：{plan.date[:10]}</div>'
             f'<div class="xl-content" id="zoom">{inner}</div>'

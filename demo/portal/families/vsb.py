@@ -7,7 +7,7 @@ from html import escape
 
 from ..model import Column, Item, Request, Response, html
 from ..site import BuildContext, Plan, SiteApp, epoch, page
-from .common import add_item, attachment_bytes, body_of, file_resp, text_page
+from .common import add_item, attachment_bytes, body_of, file_resp
 
 PER = 4
 COLUMN_ID = "1517"
@@ -35,7 +35,7 @@ def build_vsb(ctx: BuildContext) -> SiteApp:
         aid = ctx.next_id(3000)
         path = f"/info/{COLUMN_ID}/{aid}.htm"
         url = app.url(path)
-        inner = body_of(plan) if plan.doc else text_page(plan)
+        inner = body_of(plan)
         kw: dict[str, object] = {}
         if plan.doc and plan.doc.source == "seed:004":
             inner = f'<div id="printContent" style="display:none">{inner}</div>{inner}'  # print + screen copy (H14)
