@@ -280,12 +280,38 @@ def item_obj_links(text: str, base: str) -> list[Link]:
         rows = json.loads(fixed)
     except ValueError:
         return []
+    return row_links(rows, base, set(), url=("aU", "url"), title=("aT", "title"), date=("aPd",))
+
+
+def _first(row: dict, keys: tuple[str, ...]) -> object:
+    return next((row[k] for k in keys if row.get(k)), None)
+
+
+def row_links(
+    rows: object,
+    base: str,
+    seen: set[str],
+    *,
+    url: tuple[str, ...],
+    title: tuple[str, ...],
+    date: tuple[str, ...],
+    shown: tuple[str, ...] = (),
+) -> list[Link]:
+    """The new entries among a JSON list's rows: each vendor names the same fields differently
+    (``url``/``infourl``/``aU``…), so the adapters pass their key names, first match wins.
+
+    URLs already in `seen` (an earlier page of the same list) are skipped and the new ones
+    added, which lets a pager stop when a page brings nothing new.
+    """
     out = []
-    for row in rows:
-        if isinstance(row, dict) and (row.get("aU") or row.get("url")):
-            title = clean_text(row.get("aT") or row.get("title"))
-            url = urljoin(base, row.get("aU") or row.get("url"))
-            out.append(Link(url, title, title, norm_date(str(row.get("aPd") or ""))))
+    for row in rows if isinstance(rows, list) else []:
+        href = _first(row, url) if isinstance(row, dict) else None
+        if not href or href in seen:
+            continue
+        seen.add(href)
+        name = clean_text(_first(row, title))
+        text = clean_text(_first(row, shown)) or name
+        out.append(Link(urljoin(base, href), text, name, norm_date(str(_first(row, date) or ""))))
     return out
 
 

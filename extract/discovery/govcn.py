@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
 from .anhui import set_query
-from .base import Adapter, Ctx, Found, Link, Page, clean_text, norm_date, walk_pages
+from .base import Adapter, Ctx, Found, Page, row_links, walk_pages
 
 _HOME = re.compile(r"home(?:_(\d+))?\.s?html?$")
 _HOME_LINK = re.compile(r"""href\s*=\s*["']?[^"'>\s]*home_\d+\.s?html?""")
@@ -61,16 +61,15 @@ class GovCn(Adapter):
                 return
             vo = data.get("searchVO") or data.get("result", {}).get("data", {}) or {}
             rows = vo.get("listVO") or vo.get("list") or []
-            new = 0
-            for row in rows:
-                url = row.get("url") or row.get("link")
-                if not url or url in seen:
-                    continue
-                seen.add(url)
-                new += 1
-                title = clean_text(row.get("title") or row.get("name"))
-                date = norm_date(str(row.get("pubtimeStr") or row.get("pubtime") or ""))
-                yield Link(urljoin(column, url), title, title, date)
+            new = row_links(
+                rows,
+                column,
+                seen,
+                url=("url", "link"),
+                title=("title", "name"),
+                date=("pubtimeStr", "pubtime"),
+            )
+            yield from new
             total = vo.get("totalpage") or vo.get("totalPage")
             if not new or (total and page_no >= int(total)):
                 return

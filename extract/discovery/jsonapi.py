@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from .anhui import set_query
-from .base import Adapter, Ctx, Found, Link, Page, clean_text, links, norm_date, page_links
+from .base import Adapter, Ctx, Found, Page, links, page_links, row_links
 
 _EWB_URL = re.compile(r"""["']([^"']*rest/lightfrontaction/getgovinfolist[^"']*)["']""")
 _EWB_JS = re.compile(r"""src\s*=\s*["']([^"']*webBuilderCommon\.js[^"']*)["']""")
@@ -109,17 +109,16 @@ class JsonApi(Adapter):
                 except ValueError:
                     custom = {}
             rows = custom.get("data") or custom.get("infolist") or []
-            new = 0
-            for row in rows:
-                url = row.get("infourl") or row.get("url")
-                if not url or url in seen:
-                    continue
-                seen.add(url)
-                new += 1
-                title = clean_text(row.get("realtitle") or row.get("title"))
-                shown = clean_text(row.get("title")) or title
-                date = norm_date(str(row.get("infodate") or row.get("date") or ""))
-                yield Link(urljoin(first.final_url, url), shown, title, date)
+            new = row_links(
+                rows,
+                first.final_url,
+                seen,
+                url=("infourl", "url"),
+                title=("realtitle", "title"),
+                shown=("title",),
+                date=("infodate", "date"),
+            )
+            yield from new
             total = custom.get("total") or custom.get("count")
             if not new or (total and len(seen) >= int(total)):
                 return
