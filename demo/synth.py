@@ -19,6 +19,11 @@ Typical use::
 ``report_from_text(path)`` turns a real one-cell-per-line dump (the seeds) into a model so it
 can be re-rendered in every markup.  Renderings are listed in :data:`TEXT_STYLES` and
 :data:`HTML_MARKUPS`; :func:`render` dispatches on either name and always returns bytes.
+
+The demo portal (``nianbao.demo.portal``) publishes its reports through this module as well, so
+there is one generator and one renderer: :func:`body_html` gives a page's article in a markup,
+with the table quirks of real CMS pages (:data:`TABLE_QUIRKS`); :func:`render_lines` the content
+of its attachment files; :func:`pre2019_report` the prose-only reports of years before 2019.
 """
 
 from __future__ import annotations
