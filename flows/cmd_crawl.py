@@ -46,11 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from nianbao.extract.crawler import Crawler, CrawlLocked
 
     cfg = settings.from_args(args)
-    portals = load_portals(cfg.registry)
-    known = {p.portal_id for p in portals}
-    unknown = sorted(set(args.portal or []) - known)
-    if unknown:
-        raise UserError(f"unknown --portal {', '.join(unknown)} (not in {cfg.registry})")
+    portals = load_portals(cfg.registry, args.portal)
     wanted = [p for p in portals if not args.portal or p.portal_id in args.portal]
     console = Console(stderr=True, log_path=False)
     display = _Display(console, len(wanted), enabled=not args.quiet)
@@ -64,14 +60,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_portals(registry: Path) -> list[Portal]:
-    """The registry's portals; a bad registry file is the user's to fix (one line, exit 2)."""
+def load_portals(registry: Path, wanted: list[str] | None = None) -> list[Portal]:
+    """The registry's portals; a bad registry file, or a ``--portal`` it does not hold, is the
+    user's to fix (one line, exit 2)."""
     from nianbao.extract.registry import RegistryError, load_registry
 
     try:
-        return load_registry(registry)
+        portals = load_registry(registry)
     except RegistryError as e:
         raise UserError(str(e)) from None
+    unknown = sorted(set(wanted or []) - {p.portal_id for p in portals})
+    if unknown:
+        raise UserError(f"unknown --portal {', '.join(unknown)} (not in {registry})")
+    return portals
 
 
 class _Display:

@@ -112,7 +112,7 @@ def _checked(args: argparse.Namespace) -> settings.Settings:
     from .cmd_crawl import load_portals
 
     cfg = settings.from_args(args)
-    load_portals(cfg.registry)
+    load_portals(cfg.registry, getattr(args, "portal", None))
     _writable(cfg.data)
     return cfg
 

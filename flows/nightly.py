@@ -11,8 +11,10 @@ Each stage is a function of what the earlier ones returned; the progress display
 in, never kept in a module global, so two flows in one process cannot cross their displays.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: a served deployment runs the flow from a
+# by-value (cloudpickled) copy of this function whose globals hold only the names its code uses,
+# so Prefect could not resolve a string annotation such as "Progress" when it validates the
+# parameters ("`NightlyModel` is not fully defined").
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
