@@ -1,12 +1,10 @@
-"""Tiny but valid attachment files: PDF (Chinese text via STSong-Light), DOCX, PNG, and
+"""Tiny but valid attachment files: PDF (Chinese text via STSong-Light), DOCX, and
 magic-number placeholders for formats the pipeline only stores (doc, wps, xls, ofd, zip)."""
 
 from __future__ import annotations
 
 import io
-import struct
 import zipfile
-import zlib
 from xml.sax.saxutils import escape
 
 Lines = list[str | list[str]]
@@ -142,31 +140,6 @@ def make_docx(lines: Lines) -> bytes:
             info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
             z.writestr(info, data)
     return buf.getvalue()
-
-
-def make_png(width: int = 64, height: int = 40, shade: int = 200) -> bytes:
-    """A small grey PNG with a dark grid (stands for a table screenshot)."""
-    raw = bytearray()
-    for y in range(height):
-        raw.append(0)
-        for x in range(width):
-            raw.append(40 if x % 16 == 0 or y % 10 == 0 else shade)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + tag
-            + data
-            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(bytes(raw)))
-        + chunk(b"IEND", b"")
-    )
 
 
 def make_placeholder(ext: str, text: str) -> bytes:

@@ -6,7 +6,7 @@ from html import escape
 from urllib.parse import quote
 
 from ...synth import render_lines
-from ..files import CONTENT_TYPES, make_docx, make_pdf, make_placeholder, make_png
+from ..files import CONTENT_TYPES, make_docx, make_pdf, make_placeholder
 from ..model import Column, Item, Response, html
 from ..reports import ReportDoc, render_body
 from ..site import BuildContext, Plan, SiteApp, epoch, page, std_meta, text_page
@@ -36,8 +36,6 @@ def attachment_bytes(doc: ReportDoc, ext: str) -> bytes:
         return make_pdf(render_lines(doc.report), doc.title)
     if ext == "docx":
         return make_docx(render_lines(doc.report))
-    if ext in ("png", "jpg"):
-        return make_png()
     return make_placeholder(ext, doc.title)
 
 

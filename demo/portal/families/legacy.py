@@ -9,7 +9,7 @@ from html import escape
 from ..model import Column, Item, Request, Response, html
 from ..reports import TableStyle, render_body, synth_report
 from ..site import BuildContext, Plan, SiteApp, epoch, page
-from .common import add_item, attachment_bytes, body_of, file_resp, ymd
+from .common import add_item, attach, attachment_bytes, body_of, file_resp, ymd
 
 CS = "gbk"
 META_CS = "gb2312"
@@ -269,10 +269,7 @@ def _publish(
     elif plan.doc and year == 2020:
         for ext in ("wps", "ofd", "zip"):
             a = f"/uploadfile/{y}{m}/{ctx.next_id(50)}.{ext}"
-            app.add(
-                a, file_resp(attachment_bytes(plan.doc, ext), ext, f"{plan.title}.{ext}", plan.date)
-            )
-            inner += f'<p>附件：<a href="{a}">{escape(plan.title)}.{ext}</a></p>'
+            inner, _ = attach(app, plan, a, ext, inner)
     elif (
         plan.doc
         and year == 2023
