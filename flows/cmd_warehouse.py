@@ -1,4 +1,4 @@
-"""`nianbao ingest`, `nianbao sql`, `nianbao export`: the warehouse from the command line."""
+"""`nianbao ingest`, `sql`, `export`, `optimize`: the warehouse from the command line."""
 
 from __future__ import annotations
 
@@ -48,6 +48,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="let the query read and write files outside the data directory (COPY … TO, "
         "read_csv of your own files), ATTACH databases and INSTALL/LOAD extensions",
     )
+    p.add_argument(
+        "--as-of",
+        metavar="VERSION|TIME",
+        help="answer as of a warehouse version (see the warehouse_versions view), or the last "
+        "version committed by an ISO time such as 2026-05-01T12:00 (UTC unless a zone is given)",
+    )
     p.set_defaults(func=run_sql)
 
     p = sub.add_parser(
@@ -60,6 +66,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     settings.add_arguments(p, ("data",))
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.set_defaults(func=run_export)
+
+    p = sub.add_parser(
+        "optimize",
+        help="compact the warehouse's small files and vacuum old ones",
+        description="Merge small Parquet files of every warehouse table and log (Delta "
+        "optimize), then delete files no version younger than the retention needs (vacuum). "
+        "Time travel (--as-of) reaches back at least that far.  Rows never change.",
+    )
+    settings.add_arguments(p, ("data",))
+    p.add_argument(
+        "--retention-days",
+        type=float,
+        default=30.0,
+        help="keep files older versions need for this many days (default 30)",
+    )
+    p.set_defaults(func=run_optimize)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
@@ -102,14 +124,16 @@ def run_ingest(args: argparse.Namespace) -> int:
     return 1 if res.failed else 0
 
 
-def _connect(data: Path, external_access: bool = True) -> duckdb.DuckDBPyConnection:
+def _connect(
+    data: Path, external_access: bool = True, as_of: str | None = None
+) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     from .warehouse import connect
 
     try:
-        return connect(data, external_access=external_access)
-    except FileNotFoundError as e:
+        return connect(data, external_access=external_access, as_of=as_of)
+    except (FileNotFoundError, ValueError) as e:  # ValueError: no such version
         raise UserError(str(e)) from None
     except duckdb.Error as e:
         raise user_error(e) or UserError(f"cannot open the warehouse: {_one_line(e)}") from None
@@ -178,7 +202,8 @@ def run_sql(args: argparse.Namespace) -> int:
 
     if not args.allow_external:
         _check_statements(args.query)
-    con = _connect(settings.from_args(args).data, external_access=args.allow_external)
+    data = settings.from_args(args).data
+    con = _connect(data, external_access=args.allow_external, as_of=args.as_of)
     try:
         try:
             rel = con.sql(args.query)
@@ -254,4 +279,20 @@ def run_export(args: argparse.Namespace) -> int:
         raise user_error(e) or UserError(f"export failed: {_one_line(e)}") from None
     for f in files:
         print(f)
+    return 0
+
+
+def run_optimize(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from .warehouse import optimize
+
+    if args.retention_days < 0:
+        raise UserError("--retention-days cannot be negative")
+    done = optimize(settings.from_args(args).data, retention=timedelta(days=args.retention_days))
+    for m in done:
+        print(
+            f"{m.table}: {m.files_removed} files compacted into {m.files_added}, "
+            f"{m.files_vacuumed} old files deleted"
+        )
     return 0

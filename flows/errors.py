@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 
 # errno → what the person can do about it.
 _ACTIONS = {
@@ -22,6 +23,7 @@ _ACTIONS = {
     errno.EISDIR: "the path is a directory, not a file",
     errno.EEXIST: "a file is in the way of a directory",
 }
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
 # DuckDB reports the same conditions as IOException text without an errno.
 _DUCKDB_TEXT = {os.strerror(n): n for n in _ACTIONS}
 
@@ -48,8 +50,11 @@ def user_error(exc: BaseException, where: str = "") -> UserError | None:
 
 
 def _errno_of(exc: BaseException) -> tuple[int | None, str]:
-    if isinstance(exc, OSError):
+    if isinstance(exc, OSError) and exc.errno is not None:
         return exc.errno, str(exc.filename or "")
+    os_error = _OS_ERROR.search(str(exc))  # Rust (delta-rs): "… (os error 28)", no errno
+    if os_error:
+        return int(os_error.group(1)), ""
     if type(exc).__name__ == "IOException":  # duckdb.IOException (no errno, a message)
         text = str(exc)
         for message, code in _DUCKDB_TEXT.items():

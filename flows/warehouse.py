@@ -30,9 +30,10 @@ import pyarrow.parquet as pq
 from nianbao.extract.readers import REPORT_SUFFIXES
 
 from .paths import data_dir, warehouse_dir
-from .warehouse_build import Batch, ReportInput, canonical_url, report_id_for
+from .warehouse_build import Batch, Chunk, ReportInput, canonical_url, report_id_for
 from .warehouse_maintain import maintain, optimize
-from .warehouse_store import COMPRESSION, TABLES, Snapshot, Store, fault, file_list
+from .warehouse_store import COMPRESSION, Snapshot, Store, fault, file_list
+from .warehouse_stream import ChunkStream
 from .warehouse_views import apply_views, connect, render
 
 if TYPE_CHECKING:
@@ -159,24 +160,24 @@ class _Plan:
         self._stats.reports_unchanged = c["unchanged"]
         return self._stats
 
-    def build(self) -> tuple[dict[str, pa.Table], list[str], set[int | None]]:
-        """(Arrow table per Delta table, ids written, years written) of the kept reports."""
-        parts: dict[str, list[pa.Table]] = {t: [] for t in TABLES}
+    def written(self) -> tuple[list[str], set[int | None]]:
+        """(ids, years) of the reports this load writes: known before any row is built."""
         ids: list[str] = []
         years: set[int | None] = set()
         for batch, keep in self.batches:
-            if not keep.any():
-                continue
-            chunk = batch.chunk(keep)
-            for table, data in zip(
-                TABLES, (chunk.facts, chunk.checks, chunk.values, chunk.reports), strict=True
-            ):
-                parts[table].append(data)
-            ids += chunk.ids
-            years.update(chunk.reports["year"].to_pylist())
-            self._stats.facts_written += chunk.facts.num_rows
-            self._stats.checks_written += chunk.checks.num_rows
-        return {t: pa.concat_tables(p) for t, p in parts.items()}, ids, years
+            for k in np.flatnonzero(keep):
+                ids.append(batch.ids[k])
+                years.add(batch.years[k])
+        return ids, years
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Arrow tables of the kept reports, one chunk per batch (built lazily)."""
+        for batch, keep in self.batches:
+            if keep.any():
+                chunk = batch.chunk(keep)
+                self._stats.facts_written += chunk.facts.num_rows
+                self._stats.checks_written += chunk.checks.num_rows
+                yield chunk
 
 
 def load(
@@ -190,7 +191,8 @@ def load(
 
     A report already present is replaced when anything about it changed and left alone when
     not (``force`` replaces it anyway); when nothing changed no version is written.  Inputs
-    are read in batches of ``chunk_reports``: only reports to write are built into rows.
+    are read in batches of ``chunk_reports``: only reports to write are built into rows, and
+    one batch's facts are built while delta-rs writes the previous batch's (both cores busy).
     """
     started = time.perf_counter()
     root = data_dir(data)
@@ -204,9 +206,10 @@ def load(
         stats = plan.stats
         stats.version = base.version
         if stats.reports_loaded:
-            tables, ids, years = plan.build()
+            ids, years = plan.written()
             replacing = ids if stats.reports_replaced else []
-            metrics = store.commit(tables, replacing, years | plan.replaced_years)
+            with ChunkStream(plan.chunks()) as tables:
+                metrics = store.commit(tables, replacing, years | plan.replaced_years)
             stats.version = metrics["version"]
             stats.files_written = metrics["num_added_files"]
             stats.files_rewritten = metrics["num_removed_files"]

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
+
 from .paths import data_dir, warehouse_dir
 from .warehouse_store import DATA_TABLES, WRITER, Store, delta_table
 
@@ -91,8 +93,8 @@ def _vacuum(store: Store, table: str, retention: timedelta) -> int:
 
 
 def due(data: str | Path | None = None, *, now: datetime | None = None) -> list[str]:
-    """Tables worth optimizing: more than MAX_SMALL_FILES small files, or written since an
-    optimize that is older than MAX_AGE (a week)."""
+    """Tables worth optimizing: more than MAX_SMALL_FILES small files, or more than one small
+    file and no optimize for MAX_AGE (a week) — so a nightly call compacts about weekly."""
     store = Store(warehouse_dir(data_dir(data)))
     now = now or datetime.now(UTC)
     out = []
@@ -115,13 +117,11 @@ def maintain(data: str | Path | None = None, *, now: datetime | None = None) -> 
 
 
 def _add_actions(dt) -> list[dict]:
-    import pyarrow as pa
-
     return pa.table(dt.get_add_actions(flatten=True)).select(["size_bytes"]).to_pylist()
 
 
 def _last_optimized(dt) -> datetime:
-    for h in dt.history():
-        if h.get("operation") == "OPTIMIZE":
-            return datetime.fromtimestamp(h["timestamp"] / 1000, UTC)
-    return datetime.min.replace(tzinfo=UTC)
+    """When the table was last compacted (or created, if never)."""
+    history = dt.history()
+    stamp = next((h for h in history if h.get("operation") == "OPTIMIZE"), history[-1])
+    return datetime.fromtimestamp(stamp["timestamp"] / 1000, UTC)

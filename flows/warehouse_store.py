@@ -24,6 +24,8 @@ import json
 import os
 import shutil
 import signal
+import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -131,6 +133,8 @@ class Store:
         version = reports.version()
         info = commit_info(reports, version)
         at = info.get("timestamp")
+        if isinstance(as_of, datetime) and at and at / 1000 > as_of.timestamp():
+            raise ValueError(f"no warehouse version {_describe(as_of)}")  # before the first
         for v in range(version - 1, -1, -1):  # an OPTIMIZE of reports names no versions:
             if POINTER in info:  # the last version that did still holds for the others
                 break
@@ -208,15 +212,16 @@ class Store:
     ) -> int:
         path = self.path(table)
         exists = DeltaTable.is_deltatable(str(path))
-        write_deltalake(
-            str(path),
-            data,
-            mode="overwrite" if exists and predicate else "append",
-            predicate=predicate if exists else None,
-            partition_by=PARTITION,
-            writer_properties=WRITER,
-            commit_properties=CommitProperties(custom_metadata=meta or None),
-        )
+        with _quiet_panics():
+            write_deltalake(
+                str(path),
+                data,
+                mode="overwrite" if exists and predicate else "append",
+                predicate=predicate if exists else None,
+                partition_by=PARTITION,
+                writer_properties=WRITER,
+                commit_properties=CommitProperties(custom_metadata=meta or None),
+            )
         dt = DeltaTable(str(path))
         info = commit_info(dt, dt.version())
         for key in metrics:
@@ -238,6 +243,35 @@ class Store:
             commit_properties=CommitProperties(custom_metadata=meta),
         )
         return DeltaTable(str(self.path("reports"))).version()
+
+
+@contextlib.contextmanager
+def _quiet_panics() -> Iterator[None]:
+    """Hold what is written to fd 2 during a delta-rs call; drop it if the call fails.
+
+    On a full disk delta-rs raises a proper error (``… (os error 28)``, which the CLI turns
+    into one line) but its writer threads also print Rust panic traces straight to fd 2.
+    The exception says what happened, so that noise is dropped; after a successful call
+    anything held is passed on.  (Other threads' stderr is held meanwhile, too.)
+    """
+    sys.stderr.flush()
+    try:
+        held, saved = tempfile.TemporaryFile(), os.dup(2)
+    except OSError:  # no temp space: let the noise through
+        yield
+        return
+    os.dup2(held.fileno(), 2)
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        if ok and held.tell():
+            held.seek(0)
+            os.write(2, held.read())
+        held.close()
 
 
 def _predicate(ids: Iterable[str], years: set[int | None]) -> str | None:

@@ -143,7 +143,7 @@ REFUSED = [
     "DROP VIEW facts",
     "CREATE TABLE t AS SELECT 1",
     "COPY (SELECT 1 AS a) TO '{outside}/out.csv'",
-    "COPY (SELECT 1 AS a) TO '{data}/warehouse/_manifests/999999.json'",
+    "COPY (SELECT 1 AS a) TO '{data}/warehouse/reports/_delta_log/00000000000000000099.json'",
     "EXPLAIN ANALYZE COPY (SELECT 1 AS a) TO '{data}/x.csv'",
     "SELECT * FROM read_text('/etc/passwd')",
     "SELECT * FROM read_text('{outside}/secret.txt')",
@@ -260,11 +260,11 @@ def test_committed_load_survives_a_failed_view_step_and_sql_repairs_it(
         m.setattr(warehouse, "apply_views", full_disk)
         assert main(["ingest", *map(str, SEEDS[1:]), "--data", str(data)]) == 0
     captured = capsys.readouterr()
-    assert "4 new" in captured.out and "generation 2" in captured.out
+    assert "4 new" in captured.out and "version 1" in captured.out
     note = captured.err.strip()
-    assert note.startswith("note: committed generation 2; views not refreshed:")
+    assert note.startswith("note: committed version 1; views not refreshed:")
     assert "No space left on device" in note and "Traceback" not in note
-    assert Store(data / "warehouse").manifest().generation == 2
+    assert Store(data / "warehouse").snapshot().version == 1
 
     def stored_facts() -> int:
         plain = duckdb.connect(str(data / "nianbao.duckdb"), read_only=True)
@@ -297,7 +297,7 @@ def test_write_errors_are_one_line(tmp_path, capsys, monkeypatch, code, words):
     def fail(self, *args, **kwargs):
         raise OSError(code, f"Error writing bytes to file. Detail: [errno {code}]")
 
-    monkeypatch.setattr(Store, "write_part", fail)
+    monkeypatch.setattr(Store, "_write", fail)
     data = tmp_path / "d"
     assert main(["ingest", str(SEEDS[0]), "--data", str(data)]) == 2
     line = _one_error_line(capsys.readouterr().err)
@@ -317,7 +317,7 @@ def test_unexpected_errors_keep_their_traceback(tmp_path, monkeypatch):
     def bug(self, *args, **kwargs):
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(Store, "write_part", bug)
+    monkeypatch.setattr(Store, "_write", bug)
     with pytest.raises(OSError, match="Input/output"):
         main(["ingest", str(SEEDS[0]), "--data", str(tmp_path / "d")])
 

@@ -688,7 +688,9 @@ def test_small_loads_are_compacted_by_optimize(tmp_path):
     assert Store(tmp_path / "warehouse").snapshot().version == 11
     assert all(len(files) == 12 for files in live_files(tmp_path).values())  # one per load
     done = optimize(tmp_path, retention=timedelta(0))
-    assert {m.table: m.files_removed for m in done if m.table in TABLES} == dict.fromkeys(TABLES, 12)
+    assert {m.table: m.files_removed for m in done if m.table in TABLES} == dict.fromkeys(
+        TABLES, 12
+    )
     live = live_files(tmp_path)
     assert all(len(files) == 1 for files in live.values())
     con = connect(tmp_path)
