@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import SEED_EXPECTED, SEED_FILES
