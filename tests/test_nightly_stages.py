@@ -77,3 +77,39 @@ def test_a_failed_load_or_nothing_crawled_fails_the_run():
     assert broken.status == "failed" and broken.detail == "1× warehouse load failed: OSError: x"
     empty = night(PortalSummary("p1", status="blocked"))
     assert summarise(empty, counts, Loaded(), fine).status == "failed"
+
+
+def test_workers_bound_the_hosts_crawled_at_once(prefect_server, tmp_path):
+    """The crawl stage's task runner is sized by the `workers` setting: with one worker the
+    hosts are crawled one at a time, with four they overlap."""
+    from urllib.parse import urlsplit
+
+    from nianbao.demo.portal import start_portal
+    from nianbao.extract.crawler import CrawlConfig, Crawler
+    from nianbao.extract.http import HttpConfig
+    from nianbao.extract.registry import load_registry
+    from nianbao.flows.nightly import crawl
+
+    def most_at_once(portals, ids, workers: int) -> int:
+        active, peak = set(), 0
+
+        def progress(event: str, **info) -> None:
+            nonlocal peak
+            if event == "portal_start":
+                active.add(info["portal_id"])
+                peak = max(peak, len(active))
+            elif event == "portal_done":
+                active.discard(info["portal_id"])
+
+        config = CrawlConfig(http=HttpConfig(delay=0.2))
+        crawler = Crawler(portals, tmp_path / f"data{workers}", config, progress=progress)
+        summary = crawl(crawler, ids, workers)
+        assert {s.portal_id for s in summary.portals} == set(ids)
+        return peak
+
+    with start_portal(seed=0, faults=False) as portal:
+        portals = load_registry(portal.write_registry(tmp_path / "registry.csv"))
+        one_per_host = {urlsplit(p.list_url).netloc: p.portal_id for p in portals}
+        ids = sorted(one_per_host.values())[:4]
+        assert most_at_once(portals, ids, 1) == 1
+        assert most_at_once(portals, ids, 4) > 1
