@@ -160,18 +160,31 @@ def extract(
 class Loaded:
     facts: int = 0
     version: int | None = None  # the warehouse version written
-    error: str | None = None
+    error: str | None = None  # the load failed: so does the run
+    note: str | None = None  # compaction failed: said in the summary, the run goes on
 
 
 def load(inputs: list[ReportInput], data: Path) -> Loaded:
-    """Stage 4: the reports that yielded facts, in one load; a failure is recorded, not raised."""
+    """Stage 4: the reports that yielded facts, in one load, then compaction if it is due; a
+    failure is recorded, not raised."""
     if not inputs:
-        return Loaded()
+        return Loaded(note=_maintain(data))
     try:
         stats = load_reports(inputs, data)
     except Exception as e:
         return Loaded(error=f"warehouse load failed: {type(e).__name__}: {e}")
-    return Loaded(stats.facts_written, stats.version)
+    return Loaded(stats.facts_written, stats.version, note=_maintain(data))
+
+
+def _maintain(data: Path) -> str | None:
+    """Compact and vacuum the tables that need it (usually none); it can wait a night."""
+    from .warehouse import maintain
+
+    try:
+        maintain(data)
+    except Exception as e:
+        return f"warehouse maintenance failed: {type(e).__name__}: {e}"
+    return None
 
 
 def judge(crawled: CrawlSummary, counts: Tally, data: Path) -> list[PortalRun]:
@@ -225,7 +238,7 @@ def summarise(
         unsupported=counts.unsupported.total(),
         unhealthy=unhealthy,
         facts_loaded=loaded.facts,
-        detail=counts.describe([("", loaded.error)] if loaded.error else []),
+        detail=counts.describe([("", m) for m in (loaded.error, loaded.note) if m]),
         warehouse_version=loaded.version,
     )
 

@@ -53,8 +53,8 @@ def _setting(
     return field(default=default, metadata=meta)
 
 
-def _http(name: str, help: str, minimum: float | None = 0) -> Any:
-    return _setting(getattr(_HTTP, name), help, minimum=minimum, part="http")
+def _http(name: str, help: str, *, minimum: float | None = 0, flags: tuple[str, ...] = ()) -> Any:
+    return _setting(getattr(_HTTP, name), help, flags=flags, minimum=minimum, part="http")
 
 
 def _limit(name: str, help: str, minimum: float = 1) -> Any:
@@ -70,24 +70,16 @@ class Settings:
     delay: float = _http("delay", "minimum seconds between two requests to one host")
     workers: int = _setting(8, "hosts crawled in parallel", minimum=1)
     connect_timeout: float = _http("connect_timeout", "seconds to connect to a host")
-    read_timeout: float = _setting(
-        _HTTP.read_timeout,
-        "seconds one read may wait",
-        flags=("--timeout",),
-        minimum=0,
-        part="http",
-    )
+    read_timeout: float = _http("read_timeout", "seconds one read may wait", flags=("--timeout",))
     total_timeout: float = _http("total_timeout", "seconds one request attempt may take")
     fetch_timeout: float = _http("fetch_timeout", "seconds one fetch with its retries may take")
     retries: int = _http("retries", "extra attempts after a failed request")
     user_agent: str = _http("user_agent", "User-Agent header sent to portals", minimum=None)
-    extract_workers: int = _setting(
-        _LIMITS.workers, "extraction worker processes (0: one per core)", minimum=0, part="limits"
-    )
+    extract_workers: int = _limit("workers", "extraction worker processes (0: per core)", minimum=0)
     extract_seconds: float = _limit("seconds", "wall-time limit per document")
     extract_memory_mb: int = _limit("memory_mb", "resident-memory limit per document (MB)")
     extract_output_mb: int = _limit("output_mb", "result-size limit per document (MB)")
-    origins: Mapping[str, str] = field(default_factory=dict, compare=False, metadata={"help": ""})
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def http_config(self) -> HttpConfig:
         """The HTTP client's knobs: HttpConfig's defaults with these settings applied."""

@@ -75,6 +75,8 @@ def test_a_failed_load_or_nothing_crawled_fails_the_run():
     assert summarise(crawled, counts, Loaded(), fine).status == "ok"
     broken = summarise(crawled, counts, Loaded(error="warehouse load failed: OSError: x"), fine)
     assert broken.status == "failed" and broken.detail == "1× warehouse load failed: OSError: x"
+    late = summarise(crawled, counts, Loaded(note="warehouse maintenance failed: x"), fine)
+    assert late.status == "ok" and late.detail == "1× warehouse maintenance failed: x"
     empty = night(PortalSummary("p1", status="blocked"))
     assert summarise(empty, counts, Loaded(), fine).status == "failed"
 
