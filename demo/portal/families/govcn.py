@@ -39,14 +39,10 @@ def build_govcn(ctx: BuildContext) -> SiteApp:
         _publish(ctx, app, col, plan, template_a=bool(plan.doc and plan.doc.year % 2 == 0))
 
     def home(req: Request) -> Response | None:
-        m = re.fullmatch(rf"{ldir}home(?:_(\d+))?\.htm", req.path)
-        if not m:
+        got = _list_page(app, col, rf"{ldir}home(?:_(\d+))?\.htm", req.path)
+        if got is None:
             return None
-        k = int(m.group(1) or 0)
-        items = [] if app.listing_empty() else col.items
-        n = max(1, -(-len(items) // PER))
-        if k >= n:
-            return None
+        k, n, items = got
         lis = "".join(
             f'<li><h4><a href="..{i.url.removeprefix(app.base + "/zhengce")}" target="_blank">{escape(i.title)}</a>'
             f'<span class="date">{i.date}</span></h4></li>'
@@ -138,14 +134,10 @@ def build_govcn(ctx: BuildContext) -> SiteApp:
         publish_detail(app, acol, ctx, plan, path, url, body)
 
     def item_obj(req: Request) -> Response | None:
-        m = re.fullmatch(r"/jkj/xxgk/ndbg/index(?:_(\d+))?\.html", req.path)
-        if not m:
+        got = _list_page(app, acol, r"/jkj/xxgk/ndbg/index(?:_(\d+))?\.html", req.path)
+        if got is None:
             return None
-        k = int(m.group(1) or 0)
-        items = [] if app.listing_empty() else acol.items
-        n = max(1, -(-len(items) // PER))
-        if k >= n:
-            return None
+        k, n, items = got
         rows = ",".join(
             f"{{aT:'{i.title}',aPd:'{i.date}',aU:'.{i.url.removeprefix(app.base + '/jkj/xxgk/ndbg')}'}}"
             for i in items[k * PER : (k + 1) * PER]
@@ -203,3 +195,17 @@ def _publish(ctx: BuildContext, app: SiteApp, col: Column, plan: Plan, template_
     if plan.kind == "report":
         return add_item(col, ctx, plan, url, detail_url=url)
     return add_item(col, ctx, plan, url)
+
+
+def _list_page(
+    app: SiteApp, col: Column, pattern: str, path: str
+) -> tuple[int, int, list[Item]] | None:
+    """Page k of a gov.cn list (``pattern``'s group is k, none for page 0): (k, the page count,
+    all the entries shown); None when ``path`` is no page of it or lies past the end."""
+    m = re.fullmatch(pattern, path)
+    if not m:
+        return None
+    k = int(m.group(1) or 0)
+    items = [] if app.listing_empty() else col.items
+    n = max(1, -(-len(items) // PER))
+    return (k, n, items) if k < n else None
