@@ -140,7 +140,7 @@ class DocumentsLog:
 def read_log(data: str | os.PathLike[str]) -> pa.Table:
     """Every fetch ever logged, oldest first."""
     table = delta_log.read(log_dir(data), SCHEMA)
-    order = pc.sort_indices(table, [("fetched_at", "ascending")], null_placement="at_start")
+    order = pc.sort_indices(table, [("fetched_at", "ascending")])  # append() stamps every row
     return table.take(order)  # a stable sort: rows of one batch keep their order
 
 

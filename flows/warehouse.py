@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from nianbao.extract.readers import REPORT_SUFFIXES
 
 from .paths import data_dir, warehouse_dir
 from .warehouse_build import Batch, Chunk, ReportInput, canonical_url, report_id_for
 from .warehouse_maintain import maintain, optimize
-from .warehouse_store import COMPRESSION, Snapshot, Store, fault, file_list
-from .warehouse_stream import ChunkStream
+from .warehouse_store import COMPRESSION, TABLES, Snapshot, Store, fault, file_list
 from .warehouse_views import apply_views, connect, render
 
 if TYPE_CHECKING:
@@ -109,7 +109,8 @@ def _partition_year(path: str) -> int | None:
 
 
 class _Plan:
-    """Which reports of a load to write: digests first, so unchanged ones cost no build.
+    """What a load writes: digests first, so unchanged reports cost no build; the kept ones
+    are built into Arrow tables at once (compact dictionary columns), their inputs let go.
 
     The same report twice in one load: the later one wins.  Replaced reports' old years are
     remembered, so the replacing write only touches those year partitions.
@@ -118,10 +119,10 @@ class _Plan:
     def __init__(self, existing: dict[str, tuple[int | None, str]], force: bool) -> None:
         self.existing, self.force = existing, force
         self.extracted_at = datetime.now(UTC)
-        self.batches: list[tuple[Batch, np.ndarray]] = []
-        self.where: dict[str, tuple[int, int, str]] = {}  # report_id → (batch, pos, status)
+        self.chunks: list[Chunk] = []
+        self.dropped: dict[int, set[str]] = {}  # chunk → ids a later copy supersedes
+        self.where: dict[str, tuple[int | None, str]] = {}  # report_id → (chunk, status)
         self.counts = {"new": 0, "replaced": 0, "unchanged": 0}
-        self._stats = LoadStats(Path())
         self.replaced_years: set[int | None] = set()
 
     def add(self, inputs: Sequence[ReportInput]) -> None:
@@ -133,14 +134,16 @@ class _Plan:
         keep = np.ones(len(batch.ids), dtype=bool)
         for k, (rid, digest) in enumerate(zip(batch.ids, batch.digests, strict=True)):
             if rid in self.where:  # seen in an earlier batch of this load: drop that copy
-                b, pos, status = self.where[rid]
-                self.batches[b][1][pos] = False
+                chunk, status = self.where[rid]
+                if chunk is not None:
+                    self.dropped.setdefault(chunk, set()).add(rid)
                 self.counts[status] -= 1
             status = self._status(rid, digest)
             self.counts[status] += 1
             keep[k] = status != "unchanged"
-            self.where[rid] = (len(self.batches), k, status)
-        self.batches.append((batch, keep))
+            self.where[rid] = (len(self.chunks) if keep[k] else None, status)
+        if keep.any():
+            self.chunks.append(batch.chunk(keep))
 
     def _status(self, rid: str, digest: str) -> str:
         """new, replaced or unchanged (nothing to write)."""
@@ -152,32 +155,29 @@ class _Plan:
         self.replaced_years.add(old[0])
         return "replaced"
 
-    @property
-    def stats(self) -> LoadStats:
+    def fill(self, stats: LoadStats) -> None:
         c = self.counts
-        self._stats.reports_new = c["new"]
-        self._stats.reports_replaced = c["replaced"]
-        self._stats.reports_unchanged = c["unchanged"]
-        return self._stats
+        stats.reports_new, stats.reports_replaced = c["new"], c["replaced"]
+        stats.reports_unchanged = c["unchanged"]
 
-    def written(self) -> tuple[list[str], set[int | None]]:
-        """(ids, years) of the reports this load writes: known before any row is built."""
+    def tables(self) -> tuple[dict[str, pa.Table], list[str], set[int | None]]:
+        """(rows per table, ids written, years written): the chunks without superseded
+        copies, concatenated (dictionary columns stay encoded)."""
+        parts: dict[str, list[pa.Table]] = {t: [] for t in TABLES}
         ids: list[str] = []
-        years: set[int | None] = set()
-        for batch, keep in self.batches:
-            for k in np.flatnonzero(keep):
-                ids.append(batch.ids[k])
-                years.add(batch.years[k])
-        return ids, years
+        for n, chunk in enumerate(self.chunks):
+            gone = self.dropped.get(n, set())
+            for table, data in zip(TABLES, chunk.tables(), strict=True):
+                parts[table].append(_without(data, gone) if gone else data)
+            ids += [i for i in chunk.ids if i not in gone]
+        tables = {t: pa.concat_tables(p) for t, p in parts.items()}
+        return tables, ids, set(tables["reports"]["year"].to_pylist())
 
-    def chunks(self) -> Iterator[Chunk]:
-        """Arrow tables of the kept reports, one chunk per batch (built lazily)."""
-        for batch, keep in self.batches:
-            if keep.any():
-                chunk = batch.chunk(keep)
-                self._stats.facts_written += chunk.facts.num_rows
-                self._stats.checks_written += chunk.checks.num_rows
-                yield chunk
+
+def _without(table: pa.Table, ids: set[str]) -> pa.Table:
+    """``table`` without the rows of reports ``ids``."""
+    ids_array = pa.array(sorted(ids), pa.string())
+    return table.filter(pc.invert(pc.is_in(table["report_id"].cast(pa.string()), ids_array)))
 
 
 def load(
@@ -191,8 +191,7 @@ def load(
 
     A report already present is replaced when anything about it changed and left alone when
     not (``force`` replaces it anyway); when nothing changed no version is written.  Inputs
-    are read in batches of ``chunk_reports``: only reports to write are built into rows, and
-    one batch's facts are built while delta-rs writes the previous batch's (both cores busy).
+    are read in batches of ``chunk_reports``: only reports to write are built into rows.
     """
     started = time.perf_counter()
     root = data_dir(data)
@@ -203,13 +202,14 @@ def load(
         plan = _Plan(_existing(store, base), force)
         for batch in _batched(inputs, chunk_reports):
             plan.add(batch)
-        stats = plan.stats
-        stats.version = base.version
+        stats = LoadStats(root, base.version)
+        plan.fill(stats)
         if stats.reports_loaded:
-            ids, years = plan.written()
+            tables, ids, years = plan.tables()
+            stats.facts_written = tables["facts"].num_rows
+            stats.checks_written = tables["checks"].num_rows
             replacing = ids if stats.reports_replaced else []
-            with ChunkStream(plan.chunks()) as tables:
-                metrics = store.commit(tables, replacing, years | plan.replaced_years)
+            metrics = store.commit(tables, replacing, years | plan.replaced_years)
             stats.version = metrics["version"]
             stats.files_written = metrics["num_added_files"]
             stats.files_rewritten = metrics["num_removed_files"]

@@ -215,6 +215,10 @@ class Chunk:
     checks: pa.Table
     values: pa.Table
 
+    def tables(self) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+        """In the Delta commit order (warehouse_store.TABLES): facts, checks, values, reports."""
+        return self.facts, self.checks, self.values, self.reports
+
 
 FACT_FIELDS = ("table", "item", "column", "unit", "raw", "value")
 CHECK_FIELDS = ("name", "ok", "detail")

@@ -27,6 +27,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -196,37 +197,43 @@ class Store:
         """Write one load: each table's rows of the reports ``ids`` replaced, reports last.
 
         ``years``: every year partition the old or new rows of those reports are in, so the
-        replacing write only rewrites files there.  Returns the operation metrics summed.
+        replacing write only rewrites files there.  facts, checks and report_values are
+        written side by side (delta-rs encodes without the GIL: both cores work); reports is
+        committed only once all three are.  Returns the operation metrics summed.
         """
         predicate = _predicate(ids, years)
-        versions, metrics = {}, {"num_added_files": 0, "num_removed_files": 0}
-        for table in DATA_TABLES:
-            versions[table] = self._write(table, tables[table], predicate, {}, metrics)
-            fault(f"{table}_committed")
-        meta = {POINTER: json.dumps(versions), OPERATION: "load"}
-        metrics["version"] = self._write("reports", tables["reports"], predicate, meta, metrics)
+        metrics = {"num_added_files": 0, "num_removed_files": 0}
+        versions = {}
+        with _quiet_panics(), ThreadPoolExecutor(2, thread_name_prefix="nianbao-write") as pool:
+            running = {
+                t: pool.submit(self._write, t, tables[t], predicate, {}) for t in DATA_TABLES
+            }
+            for table, future in running.items():
+                versions[table], done = future.result()
+                _add(metrics, done)
+                fault(f"{table}_committed")
+            meta = {POINTER: json.dumps(versions), OPERATION: "load"}
+            metrics["version"], done = self._write("reports", tables["reports"], predicate, meta)
+        _add(metrics, done)
         return metrics
 
     def _write(
-        self, table: str, data: pa.Table, predicate: str | None, meta: dict, metrics: dict
-    ) -> int:
+        self, table: str, data: pa.Table, predicate: str | None, meta: dict
+    ) -> tuple[int, dict]:
+        """One Delta commit; (its version, its operation metrics)."""
         path = self.path(table)
         exists = DeltaTable.is_deltatable(str(path))
-        with _quiet_panics():
-            write_deltalake(
-                str(path),
-                data,
-                mode="overwrite" if exists and predicate else "append",
-                predicate=predicate if exists else None,
-                partition_by=PARTITION,
-                writer_properties=WRITER,
-                commit_properties=CommitProperties(custom_metadata=meta or None),
-            )
+        write_deltalake(
+            str(path),
+            data,
+            mode="overwrite" if exists and predicate else "append",
+            predicate=predicate if exists else None,
+            partition_by=PARTITION,
+            writer_properties=WRITER,
+            commit_properties=CommitProperties(custom_metadata=meta or None),
+        )
         dt = DeltaTable(str(path))
-        info = commit_info(dt, dt.version())
-        for key in metrics:
-            metrics[key] += int(info.get("operationMetrics", {}).get(key, 0))
-        return dt.version()
+        return dt.version(), commit_info(dt, dt.version()).get("operationMetrics", {})
 
     def point(self, versions: dict[str, int], operation: str) -> int:
         """Commit a reports version that changes no row, naming new versions of the others
@@ -252,7 +259,8 @@ def _quiet_panics() -> Iterator[None]:
     On a full disk delta-rs raises a proper error (``… (os error 28)``, which the CLI turns
     into one line) but its writer threads also print Rust panic traces straight to fd 2.
     The exception says what happened, so that noise is dropped; after a successful call
-    anything held is passed on.  (Other threads' stderr is held meanwhile, too.)
+    anything held is passed on.  (Other threads' stderr is held meanwhile, too: use it around a whole commit, never
+    around calls running in parallel.)
     """
     sys.stderr.flush()
     try:
@@ -272,6 +280,11 @@ def _quiet_panics() -> Iterator[None]:
             held.seek(0)
             os.write(2, held.read())
         held.close()
+
+
+def _add(metrics: dict, done: dict) -> None:
+    for key in ("num_added_files", "num_removed_files"):
+        metrics[key] += int(done.get(key, 0))
 
 
 def _predicate(ids: Iterable[str], years: set[int | None]) -> str | None:

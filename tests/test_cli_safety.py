@@ -273,7 +273,7 @@ def test_committed_load_survives_a_failed_view_step_and_sql_repairs_it(
         finally:
             plain.close()
 
-    assert stored_facts() == 200  # the file still holds generation 1's views
+    assert stored_facts() == 200  # the file still holds version 0's views
     assert main(["sql", "SELECT count(*) AS n FROM facts", "--data", str(data), "--csv"]) == 0
     assert capsys.readouterr().out.split() == ["n", "1000"]
     assert stored_facts() == 1000  # repaired by that command
