@@ -26,6 +26,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ TABLES = (*DATA_TABLES, "reports")  # commit order
 PARTITION = ["year"]
 ROW_GROUP_SIZE = 131_072  # small enough that row-group statistics prune sorted facts
 COMPRESSION = "zstd"
+PANIC_SETTLE_S = 0.5  # see _quiet_panics
 WRITER = WriterProperties(compression="ZSTD", max_row_group_size=ROW_GROUP_SIZE)
 
 
@@ -274,6 +276,8 @@ def _quiet_panics() -> Iterator[None]:
         yield
         ok = True
     finally:
+        if not ok:  # the writer threads panic a moment after the error is returned
+            time.sleep(PANIC_SETTLE_S)
         os.dup2(saved, 2)
         os.close(saved)
         if ok and held.tell():
