@@ -86,8 +86,8 @@ class CrawlConfig:
     workers: int = 8  # host groups crawled in parallel
     max_pages: int = 300  # listing requests per portal
     recheck_unlisted: bool = True  # re-check known reports the listing no longer shows
-    flush_rows: int = 1000  # a documents-log flush is one Delta commit: few, big ones
-    flush_s: float = 60.0
+    flush_rows: int = 500  # a documents-log flush is one Delta commit: at most one per 5 s
+    flush_s: float = 5.0
     # A stored file (attachment, or a report that is a file) whose server gave no ETag or
     # Last-Modified is not downloaded again until its copy is this old: file URLs are in
     # practice immutable, and gateway URLs expire anyway (portals.md §3.3).
