@@ -110,3 +110,23 @@ def test_optimize_keeps_every_version_readable(versions, tmp_path, capsys):
         con.close()
     assert [o for (o,) in ops][:3] == ["load"] * 3 and "optimize" in {o for (o,) in ops}
     assert main(["optimize", "--data", str(data), "--retention-days", "-1"]) == 2
+
+
+def test_maintain_optimizes_only_when_due(tmp_path):
+    """The nightly call: nothing on a fresh warehouse, a compaction once a week has passed."""
+    from datetime import timedelta
+
+    from nianbao.flows.warehouse_maintain import due, maintain
+
+    for k in range(2):
+        url = f"http://www.x.gov.cn/nb/t{k}.html"
+        load([report_input(make_result(values={"requests.new.total": k}), url)], tmp_path)
+    assert maintain(tmp_path) == [] and due(tmp_path) == []
+    later = datetime.now(UTC) + timedelta(days=8)
+    tables = {"facts", "checks", "report_values", "reports"}
+    assert set(due(tmp_path, now=later)) == tables
+    done = maintain(tmp_path, now=later)
+    assert {m.table for m in done if m.files_removed} == tables
+    assert due(tmp_path, now=later) == []  # compacted: nothing due any more
+    assert all(len(files) == 1 for files in live_files(tmp_path).values())
+    assert _new(tmp_path) == 1.0 and _new(tmp_path, as_of=1) == 1.0
