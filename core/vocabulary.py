@@ -12,7 +12,7 @@ import re
 import unicodedata
 from datetime import date
 
-from .text import compact
+from .text import readings
 
 # --------------------------------------------------------------------------- info-box labels
 
@@ -115,13 +115,10 @@ def report_year(title: str) -> int | None:
     The first year followed by 年, in digits or Chinese numerals, wins; only without one does a
     bare four-digit year count ("年报（2023）").
     """
-    t = compact(title)
-    for m in _YEAR_NIAN.finditer(t):
-        y = year_value(m.group(1))
-        if y is not None:
-            return y
-    for m in _YEAR_BARE.finditer(t):
-        y = year_value(m.group(1))
-        if y is not None:
-            return y
+    for pattern in (_YEAR_NIAN, _YEAR_BARE):
+        for form in readings(title):
+            for m in pattern.finditer(form):
+                y = year_value(m.group(1))
+                if y is not None:
+                    return y
     return None

@@ -40,6 +40,9 @@ HANWEB = Path(__file__).parent / "fixtures" / "html" / "hanweb_zoom_2019.html"
         ("政府信息公开工作年度报告", None),
         ("示例局1985年工作总结", None),  # before any 信息公开 report
         ("示例局12023年报", None),
+        # a space separates a number from the year even though matching compacts the text
+        ("附件3 2023年政府信息公开工作年度报告", 2023),
+        ("示例局 2 0 2 3 年 度 政府信息公开工作年度报告", 2023),  # letter-spaced PDF title
     ],
 )
 def test_report_year(title: str, year: int | None) -> None:
@@ -135,3 +138,9 @@ def test_source_is_a_last_resort_agency_in_both_readers() -> None:
         Document([Paragraph("发布机构：示例市人民政府办公室"), Paragraph("来源：示例市政府网站")])
     )
     assert named.agency == "示例市人民政府办公室"
+
+
+def test_metadata_keeps_a_number_before_a_space_out_of_the_year() -> None:
+    assert _meta_of_title("附件3 2023年政府信息公开工作年度报告").year == 2023
+    meta = _meta_of_title("-2+3 2024年政府信息公开工作年度报告")
+    assert (meta.year, meta.agency) == (2024, "-2+3")

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from nianbao.core.dates import iso_date
 from nianbao.core.document import Document
-from nianbao.core.text import compact
+from nianbao.core.text import compact, readings
 from nianbao.core.vocabulary import LABEL_ALTERNATION, YEAR, label_key, year_value
 
 from .labels import heading_number
@@ -77,13 +77,22 @@ def info_box(doc: Document) -> dict[str, str]:
     return out
 
 
+def _title_match(text: str) -> re.Match[str] | None:
+    """The title rule on the compacted text, else on the text with its spaces (core.text)."""
+    for form in readings(text):
+        m = _TITLE.search(form.strip(":：| "))
+        if m:
+            return m
+    return None
+
+
 def _title(doc: Document) -> str | None:
     hint = doc.hints.get("title")
     for line in lines_of(doc, 30):
         text = " ".join(c for c in line.cells if c).strip()
-        if 8 <= len(text) <= 80 and _TITLE.search(_clean(text)):
+        if 8 <= len(text) <= 80 and _title_match(text):
             return unicodedata.normalize("NFKC", text).strip()
-    if hint and _TITLE.search(_clean(hint)):
+    if hint and _title_match(hint):
         return hint.strip()
     return None
 
@@ -100,7 +109,7 @@ def extract_meta(doc: Document) -> Meta:
     agency = box.get("agency")
     year = None
     if meta.title:
-        m = _TITLE.search(_clean(meta.title))
+        m = _title_match(meta.title)
         if m:
             year = year_value(m.group("year"))
             named = m.group("agency") or m.group("agency2")
