@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import lxml.html
@@ -98,6 +98,23 @@ class Ctx:
 
     def note(self, msg: str) -> None:
         self.notes.append(msg)
+
+    def fetch_json(self, url: str, what: str, **kwargs: Any) -> Any:
+        """One page of a JSON list API, counted against the page budget.
+
+        None (with a note saying why) when the page failed or is not JSON: the adapters then
+        stop paging that list rather than guess.
+        """
+        page = self.fetch(url, **kwargs)
+        self.pages += 1
+        if not page.ok:
+            self.note(f"{what}: {page.outcome} {page.error or ''}".strip())
+            return None
+        try:
+            return json.loads(page.text)
+        except ValueError:
+            self.note(f"{what}: not JSON")
+            return None
 
 
 Found = Entry | SubColumn | Link

@@ -3,7 +3,6 @@ the State Council search JSON used where a list is rendered by JS."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
@@ -51,13 +50,10 @@ class GovCn(Adapter):
         seen: set[str] = set()
         page_no = 1
         while ctx.pages < ctx.max_pages:
-            page = ctx.fetch(set_query(api, p=str(page_no)), referer=column)
-            ctx.pages += 1
-            if not page.ok:
-                return
-            try:
-                data = json.loads(page.text)
-            except ValueError:
+            data = ctx.fetch_json(
+                set_query(api, p=str(page_no)), f"search page {page_no}", referer=column
+            )
+            if not isinstance(data, dict):
                 return
             vo = data.get("searchVO") or data.get("result", {}).get("data", {}) or {}
             rows = vo.get("listVO") or vo.get("list") or []

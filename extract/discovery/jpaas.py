@@ -67,15 +67,12 @@ class Jpaas(Adapter):
                     {"pageNo": n, "pageSize": page_size}, ensure_ascii=False, separators=(",", ":")
                 ),
             }
-            page = ctx.fetch(f"{api}?{urlencode(params)}", referer=column)
-            ctx.pages += 1
-            if not page.ok:
-                ctx.note(f"jpaas page {n}: {page.outcome} {page.error or ''}".strip())
+            data = ctx.fetch_json(f"{api}?{urlencode(params)}", f"jpaas page {n}", referer=column)
+            if data is None:
                 return
             try:
-                data = json.loads(page.text)
                 html = (data.get("data") or {}).get("html") or ""
-            except (ValueError, AttributeError):
+            except AttributeError:
                 ctx.note(f"jpaas page {n}: not JSON")
                 return
             if not html.strip():

@@ -94,13 +94,14 @@ class JsonApi(Adapter):
                 "pageIndex": index,
                 "pageSize": size,
             }
-            page = ctx.fetch(api, method="POST", json=body, referer=first.final_url)
-            ctx.pages += 1
-            if not page.ok:
-                return
-            try:
-                data = json.loads(page.text)
-            except ValueError:
+            data = ctx.fetch_json(
+                api,
+                f"getgovinfolist page {index}",
+                method="POST",
+                json=body,
+                referer=first.final_url,
+            )
+            if not isinstance(data, dict):
                 return
             custom = data.get("custom") or {}
             if isinstance(custom, str):
