@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Unpack
 from urllib.parse import unquote, urlencode, urlsplit
 
 from nianbao.core.vocabulary import report_year
@@ -39,6 +40,7 @@ from . import documents_log as dlog
 from .discovery import Entry, Page, discover
 from .discovery.base import (
     IMAGE_EXTS,
+    FetchOptions,
     absolute,
     clean_text,
     file_ext,
@@ -331,17 +333,14 @@ class PortalCrawl:
         url: str,
         kind: str,
         *,
-        method: str = "GET",
-        data: dict[str, str] | None = None,
-        json: object | None = None,
-        referer: str | None = None,
-        headers: dict[str, str] | None = None,
         extra: dict[str, object] | None = None,
+        **options: Unpack[FetchOptions],
     ) -> tuple[dict, bytes]:
         """Fetch conditionally, store the body, return the log row (not yet logged) and body."""
         client, store = self.c.client, self.c.store
         assert client is not None
-        post = _post_data(data, json)
+        method = options.get("method") or "GET"
+        post = _post_data(options.get("data"), options.get("json"))
         key = dlog.doc_key(url, method, post)
         known = self.c.known.get(key)
         cond = known if (known and known.sha256 and store.has(known.sha256)) else None
@@ -351,10 +350,10 @@ class PortalCrawl:
         res: FetchResult = client.fetch(
             url,
             method=method,
-            data=data,
-            json=json,
-            referer=referer,
-            headers=headers,
+            data=options.get("data"),
+            json=options.get("json"),
+            referer=options.get("referer"),
+            headers=options.get("headers"),
             etag=cond.etag if use_cond else None,
             last_modified=cond.last_modified if use_cond else None,
         )
@@ -453,29 +452,20 @@ class PortalCrawl:
             outcome=outcome,
         )
 
-    def listing_fetch(
-        self,
-        url: str,
-        *,
-        method: str = "GET",
-        data: dict[str, str] | None = None,
-        json: object | None = None,
-        referer: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Page:
+    def listing_fetch(self, url: str, **options: Unpack[FetchOptions]) -> Page:
         """Discovery's fetch: logged as kind "listing"; a 304 hands back the stored body.
 
         A column blocked by a WAF cookie check is tried once more after visiting the site's
         home page, which hands such cookies out to every visitor (the 网站卫士 ``wzws_`` case,
         portals.md §3.5); challenges that need JS or a 412 stay blocked.
         """
-        row, body = self._listing_once(url, method, data, json, referer, headers)
+        row, body = self._listing_once(url, options)
         if row["outcome"] == BLOCKED and self._may_seed(url, row):
             home = "{0.scheme}://{0.netloc}/".format(urlsplit(url))
             home_row, _ = self.fetch(home, "listing", extra={"listing_url": self.portal.list_url})
             self.record(home_row)
             if home_row["outcome"] in BODY_OUTCOMES:
-                row, body = self._listing_once(url, method, data, json, referer, headers)
+                row, body = self._listing_once(url, options)
         ok = row["outcome"] in BODY_OUTCOMES
         text = ""
         if ok:
@@ -498,24 +488,12 @@ class PortalCrawl:
             return False
         return self.c.seed_once(host_key(url))
 
-    def _listing_once(
-        self,
-        url: str,
-        method: str,
-        data: dict[str, str] | None,
-        json: object | None,
-        referer: str | None,
-        headers: dict[str, str] | None,
-    ) -> tuple[dict, bytes]:
+    def _listing_once(self, url: str, options: FetchOptions) -> tuple[dict, bytes]:
         row, body = self.fetch(
             url,
             "listing",
-            method=method,
-            data=data,
-            json=json,
-            referer=referer,
-            headers=headers,
-            extra={"listing_url": self.portal.list_url, "parent_url": referer},
+            extra={"listing_url": self.portal.list_url, "parent_url": options.get("referer")},
+            **options,
         )
         self.record(row)
         return row, body

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import lxml.html
@@ -39,19 +39,20 @@ class Page:
         return self.outcome == "ok"
 
 
+class FetchOptions(TypedDict, total=False):
+    """How a listing resource is asked for beyond its URL: POST forms, JSON bodies, Referer."""
+
+    method: str  # GET unless given
+    data: dict[str, str] | None
+    json: object | None
+    referer: str | None
+    headers: dict[str, str] | None
+
+
 class Fetch(Protocol):
     """How discovery asks the crawler for a listing resource (logged, conditional, polite)."""
 
-    def __call__(
-        self,
-        url: str,
-        *,
-        method: str = "GET",
-        data: dict[str, str] | None = None,
-        json: object | None = None,
-        referer: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Page: ...
+    def __call__(self, url: str, **options: Unpack[FetchOptions]) -> Page: ...
 
 
 @dataclass(slots=True)
@@ -99,13 +100,13 @@ class Ctx:
     def note(self, msg: str) -> None:
         self.notes.append(msg)
 
-    def fetch_json(self, url: str, what: str, **kwargs: Any) -> Any:
+    def fetch_json(self, url: str, what: str, **options: Unpack[FetchOptions]) -> Any:
         """One page of a JSON list API, counted against the page budget.
 
         None (with a note saying why) when the page failed or is not JSON: the adapters then
         stop paging that list rather than guess.
         """
-        page = self.fetch(url, **kwargs)
+        page = self.fetch(url, **options)
         self.pages += 1
         if not page.ok:
             self.note(f"{what}: {page.outcome} {page.error or ''}".strip())
