@@ -15,8 +15,10 @@ leaves the previous complete version readable, never a partial report or a dupli
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -33,7 +35,7 @@ from nianbao.extract.readers import REPORT_SUFFIXES
 from .paths import data_dir, warehouse_dir
 from .warehouse_build import Batch, Chunk, ReportInput, canonical_url, report_id_for
 from .warehouse_maintain import maintain, optimize
-from .warehouse_store import COMPRESSION, TABLES, Snapshot, Store, fault, file_list
+from .warehouse_store import COMPRESSION, DATA_TABLES, Snapshot, Store, fault, file_list
 from .warehouse_views import apply_views, connect, render
 
 if TYPE_CHECKING:
@@ -110,16 +112,24 @@ def _partition_year(path: str) -> int | None:
 
 class _Plan:
     """What a load writes: digests first, so unchanged reports cost no build; the kept ones
-    are built into Arrow tables at once (compact dictionary columns), their inputs let go.
+    are built into Arrow tables at once (compact dictionary columns), their inputs let go,
+    and their facts, checks and report_values are written to (uncommitted) files in a
+    background thread while the next batch is built; only the small reports rows are kept.
 
-    The same report twice in one load: the later one wins.  Replaced reports' old years are
-    remembered, so the replacing write only touches those year partitions.
+    The same report twice in one load: the later one wins (an earlier batch's files are
+    rewritten without it).  Replaced reports' old years are remembered, so the replacing
+    commit only looks at files in those year partitions.
     """
 
-    def __init__(self, existing: dict[str, tuple[int | None, str]], force: bool) -> None:
-        self.existing, self.force = existing, force
+    def __init__(
+        self, existing: dict[str, tuple[int | None, str]], force: bool, store: Store
+    ) -> None:
+        self.existing, self.force, self.store = existing, force, store
         self.extracted_at = datetime.now(UTC)
         self.chunks: list[Chunk] = []
+        self.files: list[dict[str, Future]] = []  # per chunk: table → its AddActions
+        self.schemas: dict[str, pa.Schema] = {}
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="nianbao-write")
         self.dropped: dict[int, set[str]] = {}  # chunk → ids a later copy supersedes
         self.where: dict[str, tuple[int | None, str]] = {}  # report_id → (chunk, status)
         self.counts = {"new": 0, "replaced": 0, "unchanged": 0}
@@ -143,7 +153,14 @@ class _Plan:
             keep[k] = status != "unchanged"
             self.where[rid] = (len(self.chunks) if keep[k] else None, status)
         if keep.any():
-            self.chunks.append(batch.chunk(keep))
+            chunk = batch.chunk(keep)
+            data = dict(zip(DATA_TABLES, chunk.tables(), strict=False))
+            self.schemas = {t: d.schema for t, d in data.items()}
+            self.files.append(
+                {t: self.pool.submit(self.store.write_files, t, d) for t, d in data.items()}
+            )
+            chunk.facts = chunk.checks = chunk.values = None  # the writer holds them now
+            self.chunks.append(chunk)
 
     def _status(self, rid: str, digest: str) -> str:
         """new, replaced or unchanged (nothing to write)."""
@@ -160,24 +177,40 @@ class _Plan:
         stats.reports_new, stats.reports_replaced = c["new"], c["replaced"]
         stats.reports_unchanged = c["unchanged"]
 
-    def tables(self) -> tuple[dict[str, pa.Table], list[str], set[int | None]]:
-        """(rows per table, ids written, years written): the chunks without superseded
-        copies, concatenated (dictionary columns stay encoded)."""
-        parts: dict[str, list[pa.Table]] = {t: [] for t in TABLES}
+    def written(self) -> tuple[dict[str, list], pa.Table, list[str], set[int | None]]:
+        """(uncommitted files per data table, reports rows, ids written, years written),
+        without superseded copies."""
+        adds: dict[str, list] = {t: [] for t in DATA_TABLES}
+        parts: list[pa.Table] = []
         ids: list[str] = []
-        for n, chunk in enumerate(self.chunks):
+        for n, (chunk, files) in enumerate(zip(self.chunks, self.files, strict=True)):
             gone = self.dropped.get(n, set())
-            for table, data in zip(TABLES, chunk.tables(), strict=True):
-                parts[table].append(_without(data, gone) if gone else data)
+            for table, future in files.items():
+                done = future.result()
+                adds[table] += self.store.without(table, done, gone) if gone else done
+            parts.append(_without(chunk.reports, gone) if gone else chunk.reports)
             ids += [i for i in chunk.ids if i not in gone]
-        tables = {t: pa.concat_tables(p) for t, p in parts.items()}
-        return tables, ids, set(tables["reports"]["year"].to_pylist())
+        reports = pa.concat_tables(parts)
+        return adds, reports, ids, set(reports["year"].to_pylist())
+
+    def close(self, failed: bool) -> None:
+        """Stop the writer; after a failure delete the files it wrote (never committed)."""
+        self.pool.shutdown(wait=True)
+        if failed:
+            for files in self.files:
+                for table, future in files.items():
+                    if future.done() and future.exception() is None:
+                        self.store.discard(table, future.result())
 
 
 def _without(table: pa.Table, ids: set[str]) -> pa.Table:
     """``table`` without the rows of reports ``ids``."""
     ids_array = pa.array(sorted(ids), pa.string())
     return table.filter(pc.invert(pc.is_in(table["report_id"].cast(pa.string()), ids_array)))
+
+
+def _rows(adds: list) -> int:
+    return sum(json.loads(a.stats)["numRecords"] for a in adds)
 
 
 def load(
@@ -199,21 +232,27 @@ def load(
     with store.writer_lock():
         store.roll_back_orphans()
         base = store.snapshot()
-        plan = _Plan(_existing(store, base), force)
-        for batch in _batched(inputs, chunk_reports):
-            plan.add(batch)
-        stats = LoadStats(root, base.version)
-        plan.fill(stats)
-        if stats.reports_loaded:
-            tables, ids, years = plan.tables()
-            stats.facts_written = tables["facts"].num_rows
-            stats.checks_written = tables["checks"].num_rows
-            replacing = ids if stats.reports_replaced else []
-            metrics = store.commit(tables, replacing, years | plan.replaced_years)
-            stats.version = metrics["version"]
-            stats.files_written = metrics["num_added_files"]
-            stats.files_rewritten = metrics["num_removed_files"]
-            fault("committed")
+        plan = _Plan(_existing(store, base), force, store)
+        committed = False  # not yet: a failure deletes the files written so far
+        try:
+            for batch in _batched(inputs, chunk_reports):
+                plan.add(batch)
+            stats = LoadStats(root, base.version)
+            plan.fill(stats)
+            if stats.reports_loaded:
+                adds, reports, ids, years = plan.written()
+                stats.facts_written = _rows(adds["facts"])
+                stats.checks_written = _rows(adds["checks"])
+                replacing = ids if stats.reports_replaced else []
+                years |= plan.replaced_years
+                committed = True  # from here on its files may be committed: vacuum's
+                metrics = store.commit(adds, plan.schemas, reports, replacing, years)
+                stats.version = metrics["version"]
+                stats.files_written = metrics["num_added_files"]
+                stats.files_rewritten = metrics["num_removed_files"]
+                fault("committed")
+        finally:
+            plan.close(failed=not committed)
         _refresh_views(root, stats)
     stats.data = root
     stats.seconds = time.perf_counter() - started

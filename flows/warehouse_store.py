@@ -27,14 +27,20 @@ import signal
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake import Schema as DeltaSchema
+from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
 FAULT_ENV = "NIANBAO_WAREHOUSE_FAULT"
 LOCK_FILE = "_lock"
@@ -45,6 +51,7 @@ TABLES = (*DATA_TABLES, "reports")  # commit order
 PARTITION = ["year"]
 ROW_GROUP_SIZE = 131_072  # small enough that row-group statistics prune sorted facts
 COMPRESSION = "zstd"
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # Delta's directory name for a null year
 PANIC_SETTLE_S = 0.5  # see _quiet_panics
 WRITER = WriterProperties(compression="ZSTD", max_row_group_size=ROW_GROUP_SIZE)
 
@@ -195,27 +202,159 @@ class Store:
                 undone.append(table)
         return undone
 
-    def commit(self, tables: dict[str, pa.Table], ids: list[str], years: set[int | None]) -> dict:
-        """Write one load: each table's rows of the reports ``ids`` replaced, reports last.
+    def write_files(self, table: str, data: pa.Table) -> list[AddAction]:
+        """Write ``data`` as new Parquet files of ``table`` (one per year partition), not yet
+        committed: the actions that add them.
 
-        ``years``: every year partition the old or new rows of those reports are in, so the
-        replacing write only rewrites files there.  facts, checks and report_values are
-        written side by side (delta-rs encodes without the GIL: both cores work); reports is
-        committed only once all three are.  Returns the operation metrics summed.
+        pyarrow writes the data tables rather than delta-rs: it encodes the ready-made
+        dictionary columns as they are, and the loader calls this per build batch in a
+        background thread, so writing overlaps building the next batch.  Files of a load that
+        never commits are referenced by no version; vacuum deletes them.
         """
-        predicate = _predicate(ids, years)
+        if not data.num_rows:
+            return []
+        years = data["year"]
+        if pa.types.is_dictionary(years.type):
+            years = years.cast(years.type.value_type)
+        ys = years.to_numpy(zero_copy_only=False)
+        nulls = np.asarray(years.is_null()) if years.null_count else None
+        data = data.drop_columns(["year"])
+        actions = []
+        for year in sorted(
+            {None if v is None else int(v) for v in years.unique().to_pylist()},
+            key=lambda v: (v is None, v or 0),
+        ):
+            if year is None:
+                mask = nulls
+            else:
+                mask = ys == year if nulls is None else (ys == year) & ~nulls
+            part = data if mask.all() else data.filter(pa.array(mask))
+            actions.append(self._write_file(table, year, part))
+        return actions
+
+    def _write_file(self, table: str, year: int | None, data: pa.Table) -> AddAction:
+        value = NULL_PARTITION if year is None else str(year)
+        rel = f"year={value}/part-{uuid.uuid4()}-c000.zstd.parquet"
+        path = self.path(table) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(data, path, compression=COMPRESSION, row_group_size=ROW_GROUP_SIZE)
+        stats = json.dumps({"numRecords": data.num_rows})
+        now = int(time.time() * 1000)
+        return AddAction(
+            rel, path.stat().st_size, {"year": None if year is None else value}, now, True, stats
+        )
+
+    def _rewrites(
+        self, table: str, dt: DeltaTable, ids: pa.Array, years: set[int | None], adds: list
+    ) -> list[AddAction | RemoveAction]:
+        """The actions of one table's commit: remove every file of ``years`` holding rows of
+        reports ``ids`` and add what remains of it; files without such rows stay as they are.
+        The first rewritten file of a year also takes in the new files ``adds`` of that year
+        (so replacing does not leave a trail of small files); the other adds stay."""
+        new: dict[int | None, list[AddAction]] = {}
+        for add in adds:
+            new.setdefault(_partition_year(add.path), []).append(add)
+        actions: list[AddAction | RemoveAction] = []
+        root = self.path(table)
+        now = int(time.time() * 1000)
+        for path in file_list(dt):
+            year = _partition_year(path)
+            if year not in years:
+                continue
+            rids = pq.read_table(path, columns=["report_id"], read_dictionary=["report_id"])
+            hit = _hits(rids["report_id"], ids)
+            if not pc.any(hit).as_py():
+                continue
+            keep = pq.read_table(path).filter(pc.invert(hit))
+            rel = os.path.relpath(path, root)
+            value = NULL_PARTITION if year is None else str(year)
+            part = {"year": None if year is None else value}
+            actions.append(RemoveAction(rel, True, now, os.path.getsize(path), part))
+            merged = new.pop(year, [])
+            if merged:
+                parts = [keep, *(pq.read_table(root / m.path) for m in merged)]
+                if any(t.schema != keep.schema for t in parts):  # e.g. a delta-rs file
+                    parts = [t.cast(_plain(t.schema)) for t in parts]
+                keep = pa.concat_tables(parts)
+            if keep.num_rows:
+                actions.append(self._write_file(table, year, keep))
+            for m in merged:
+                (root / m.path).unlink()
+        return actions + [a for rest in new.values() for a in rest]
+
+    def without(self, table: str, adds: list[AddAction], ids: set[str]) -> list[AddAction]:
+        """Uncommitted files ``adds`` again without the rows of reports ``ids`` (the same
+        report later in the same load); the old files are deleted."""
+        out = []
+        id_array = pa.array(sorted(ids), pa.string())
+        for add in adds:
+            path = self.path(table) / add.path
+            data = pq.read_table(path)
+            keep = data.filter(pc.invert(pc.is_in(data["report_id"].cast(pa.string()), id_array)))
+            if keep.num_rows:
+                out.append(self._write_file(table, _partition_year(str(path)), keep))
+            path.unlink()
+        return out
+
+    def discard(self, table: str, adds: list[AddAction]) -> None:
+        """Delete uncommitted files (a load that failed before its commit)."""
+        for add in adds:
+            with contextlib.suppress(OSError):
+                (self.path(table) / add.path).unlink()
+
+    def commit(
+        self,
+        adds: dict[str, list[AddAction]],
+        schemas: dict[str, pa.Schema],
+        reports: pa.Table,
+        ids: list[str],
+        years: set[int | None],
+    ) -> dict:
+        """Commit one load: the data tables' files written by ``write_files`` (each table's
+        old rows of the reports ``ids`` replaced), then the ``reports`` rows, last.
+
+        ``years``: every year partition the old rows of those reports are in; only files
+        there that hold such rows are rewritten.  Returns the operation metrics summed.
+        """
         metrics = {"num_added_files": 0, "num_removed_files": 0}
         versions = {}
-        with _quiet_panics(), ThreadPoolExecutor(2, thread_name_prefix="nianbao-write") as pool:
-            running = {
-                t: pool.submit(self._write, t, tables[t], predicate, {}) for t in DATA_TABLES
-            }
-            for table, future in running.items():
-                versions[table], done = future.result()
-                _add(metrics, done)
+        id_array = pa.array(sorted(ids), pa.string())
+        tables = {t: delta_table(self.path(t)) for t in DATA_TABLES}
+
+        def prepare(table: str) -> list[AddAction | RemoveAction]:
+            dt, actions = tables[table], list(adds.get(table, ()))
+            if dt is not None and ids:
+                return self._rewrites(table, dt, id_array, years, actions)
+            return actions
+
+        with ThreadPoolExecutor(2, thread_name_prefix="nianbao-rewrite") as pool:
+            prepared = dict(zip(DATA_TABLES, pool.map(prepare, DATA_TABLES), strict=True))
+        with _quiet_panics():
+            for table in DATA_TABLES:
+                dt, actions = tables[table], prepared[table]
+                props = CommitProperties(custom_metadata={OPERATION: "load"})
+                if dt is None:
+                    schema = DeltaSchema.from_arrow(_plain(schemas[table]))
+                    create_table_with_add_actions(
+                        str(self.path(table)),
+                        schema,
+                        [a for a in actions if isinstance(a, AddAction)],
+                        mode="error",
+                        partition_by=PARTITION,
+                        commit_properties=props,
+                    )
+                else:
+                    dt.create_write_transaction(
+                        actions, "append", dt.schema(), PARTITION, commit_properties=props
+                    )
+                dt = DeltaTable(str(self.path(table)))
+                versions[table] = dt.version()
+                metrics["num_added_files"] += sum(isinstance(a, AddAction) for a in actions)
+                metrics["num_removed_files"] += sum(isinstance(a, RemoveAction) for a in actions)
                 fault(f"{table}_committed")
             meta = {POINTER: json.dumps(versions), OPERATION: "load"}
-            metrics["version"], done = self._write("reports", tables["reports"], predicate, meta)
+            predicate = _predicate(ids, years)
+            metrics["version"], done = self._write("reports", reports, predicate, meta)
         _add(metrics, done)
         return metrics
 
@@ -303,6 +442,32 @@ def _predicate(ids: Iterable[str], years: set[int | None]) -> str | None:
         parts.append("year IS NULL")
     quoted = ", ".join("'" + i.replace("'", "''") + "'" for i in ids)
     return f"({' OR '.join(parts)}) AND report_id IN ({quoted})"
+
+
+def _partition_year(path: str) -> int | None:
+    """The year partition a Delta data file sits in (``…/year=2022/part-….parquet``)."""
+    value = Path(path).parent.name.removeprefix("year=")
+    return int(value) if value.isdigit() else None
+
+
+def _hits(column: pa.ChunkedArray, ids: pa.Array) -> pa.ChunkedArray:
+    """Per row: is its report id one of ``ids``?  Looked up once per distinct id of a
+    dictionary column, not once per row."""
+    out = []
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            known = pc.is_in(chunk.dictionary.cast(pa.string()), value_set=ids)
+            out.append(pc.take(known, chunk.indices).fill_null(False))
+        else:
+            out.append(pc.is_in(chunk.cast(pa.string()), value_set=ids))
+    return pa.chunked_array(out, pa.bool_())
+
+
+def _plain(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with dictionary columns as their value type (what the Delta table holds)."""
+    return pa.schema(
+        f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in schema
+    )
 
 
 def _describe(as_of: int | datetime) -> str:
