@@ -77,6 +77,18 @@ class CheckRow:
     detail: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class WarehouseVersion:
+    """A row of the ``warehouse_versions`` view: one version of the reports table."""
+
+    version: int
+    committed_at: datetime
+    operation: str | None
+    reports_written: int | None
+    facts_version: int | None  # the facts table version this warehouse version reads
+
+
 REPORTS_SCHEMA = records.schema(ReportRow)
 FACTS_SCHEMA = records.schema(FactRow)
 CHECKS_SCHEMA = records.schema(CheckRow)
+VERSIONS_SCHEMA = records.schema(WarehouseVersion)

@@ -30,7 +30,7 @@ from nianbao.transform import catalogue
 
 from .paths import data_dir, duckdb_path, warehouse_dir
 from .warehouse_build import report_values_schema, value_codes, value_column
-from .warehouse_records import CHECKS_SCHEMA, FACTS_SCHEMA, REPORTS_SCHEMA
+from .warehouse_records import CHECKS_SCHEMA, FACTS_SCHEMA, REPORTS_SCHEMA, VERSIONS_SCHEMA
 from .warehouse_store import OPERATION, POINTER, Snapshot, Store, delta_table, file_list
 
 MANAGED_SCHEMAS: dict[str, pa.Schema] = {
@@ -140,17 +140,6 @@ def _log_source(store: Store, table: str) -> str:
     return _empty(schema) if dt is None else _parquet(dt, schema)
 
 
-VERSION_COLUMNS = pa.schema(
-    [
-        ("version", pa.int64()),
-        ("committed_at", pa.timestamp("us", tz="UTC")),
-        ("operation", pa.string()),
-        ("reports_written", pa.int64()),
-        ("facts_version", pa.int64()),
-    ]
-)
-
-
 def _versions(store: Store) -> str:
     """``warehouse_versions``: one row per version of the reports table, newest first."""
     rows = []
@@ -163,10 +152,10 @@ def _versions(store: Store) -> str:
         facts = json.loads(pointer).get("facts")
         rows.append(f"({v}, {at}, {lit(op)}, {lit(added)}, {lit(facts)})")
     if not rows:
-        return _empty(VERSION_COLUMNS)
-    names = ", ".join(ident(f.name) for f in VERSION_COLUMNS)
+        return _empty(VERSIONS_SCHEMA)
+    names = ", ".join(ident(f.name) for f in VERSIONS_SCHEMA)
     casts = ", ".join(
-        f"CAST({ident(f.name)} AS {sql_type(f.type)}) AS {ident(f.name)}" for f in VERSION_COLUMNS
+        f"CAST({ident(f.name)} AS {sql_type(f.type)}) AS {ident(f.name)}" for f in VERSIONS_SCHEMA
     )
     return f"(SELECT {casts} FROM (VALUES {', '.join(rows)}) AS v({names}))"
 
