@@ -400,8 +400,8 @@ def _quiet_panics() -> Iterator[None]:
     On a full disk delta-rs raises a proper error (``… (os error 28)``, which the CLI turns
     into one line) but its writer threads also print Rust panic traces straight to fd 2.
     The exception says what happened, so that noise is dropped; after a successful call
-    anything held is passed on.  (Other threads' stderr is held meanwhile, too: use it around a whole commit, never
-    around calls running in parallel.)
+    anything held is passed on.  (Other threads' stderr is held meanwhile, too: use it around a
+    whole commit, never around calls running in parallel.)
     """
     sys.stderr.flush()
     try:
