@@ -158,6 +158,48 @@ def _queries(data: Path, label: str = "") -> None:
         con.close()
 
 
+def _first_load(inputs: list[ReportInput], data: Path, n_facts: int) -> None:
+    """Load everything into an empty warehouse: speed, peak memory, size on disk."""
+    base_rss = _rss_mb()
+    _peak_reset()
+    cpu = time.process_time()
+    stats = load(inputs, data)
+    cpu = time.process_time() - cpu
+    peak = _peak_mb()
+    print(
+        f"load: {stats.seconds:.2f}s (CPU {cpu:.2f}s)  {n_facts / stats.seconds / 1e6:.2f} M facts/s  "
+        f"{stats.reports_new:,} reports  {stats.files_written} files  "
+        f"peak RSS {peak:,.0f} MB ({peak - base_rss:+,.0f} MB over the inputs)"
+    )
+    wh = data / "warehouse"
+    sizes = {
+        d.name: _size(d) for d in sorted(wh.iterdir()) if d.is_dir() and not d.name.startswith("_")
+    }
+    total = sum(sizes.values())
+    print(
+        f"parquet: {total / 1e6:.1f} MB ({total / n_facts:.2f} B/fact)  "
+        + "  ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items())
+    )
+
+
+def _reloads(inputs: list[ReportInput], data: Path) -> None:
+    """1,000 re-extracted reports (one changed value each) replaced, then everything unchanged."""
+    for inp in inputs[:1000]:
+        f = inp.result.facts[0]
+        inp.result.facts[0] = Fact(f.table, f.item, f.column, 999, f.unit, "999")
+    t = time.perf_counter()
+    rs = load(inputs[:1000], data)
+    print(
+        f"replace 1,000 reports: {time.perf_counter() - t:.2f}s  "
+        f"({rs.reports_replaced} replaced, {rs.files_rewritten} files rewritten)"
+    )
+    t = time.perf_counter()
+    rs = load(inputs, data)
+    print(
+        f"reload all unchanged: {time.perf_counter() - t:.2f}s  ({rs.reports_unchanged:,} unchanged)"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reports", type=int, default=100_000)
@@ -180,44 +222,10 @@ def main() -> None:
         f"synthetic: {len(inputs):,} reports, {n_facts:,} facts in {time.perf_counter() - t:.1f}s"
     )
 
-    base_rss = _rss_mb()
-    _peak_reset()
-    cpu = time.process_time()
-    stats = load(inputs, data)
-    cpu = time.process_time() - cpu
-    peak = _peak_mb()
-    print(
-        f"load: {stats.seconds:.2f}s (CPU {cpu:.2f}s)  {n_facts / stats.seconds / 1e6:.2f} M facts/s  "
-        f"{stats.reports_new:,} reports  {stats.files_written} files  "
-        f"peak RSS {peak:,.0f} MB ({peak - base_rss:+,.0f} MB over the inputs)"
-    )
-    wh = data / "warehouse"
-    sizes = {
-        d.name: _size(d) for d in sorted(wh.iterdir()) if d.is_dir() and not d.name.startswith("_")
-    }
-    total = sum(sizes.values())
-    print(
-        f"parquet: {total / 1e6:.1f} MB ({total / n_facts:.2f} B/fact)  "
-        + "  ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items())
-    )
-
+    _first_load(inputs, data, n_facts)
     _queries(data)
 
-    # replacing reports: 1,000 re-extracted reports (one changed value each)
-    for inp in inputs[:1000]:
-        f = inp.result.facts[0]
-        inp.result.facts[0] = Fact(f.table, f.item, f.column, 999, f.unit, "999")
-    t = time.perf_counter()
-    rs = load(inputs[:1000], data)
-    print(
-        f"replace 1,000 reports: {time.perf_counter() - t:.2f}s  "
-        f"({rs.reports_replaced} replaced, {rs.files_rewritten} files rewritten)"
-    )
-    t = time.perf_counter()
-    rs = load(inputs, data)
-    print(
-        f"reload all unchanged: {time.perf_counter() - t:.2f}s  ({rs.reports_unchanged:,} unchanged)"
-    )
+    _reloads(inputs, data)
     t = time.perf_counter()
     optimize(data)
     print(
