@@ -238,7 +238,6 @@ class Crawler:
         self.summaries = {s.portal_id: s for s in self.summary.portals}
         with _DataLock(self.data_dir):
             self.store.sweep_temp()
-            dlog.sweep_temp(self.data_dir)
             self.known = dlog.known_documents(self.data_dir)
             groups: dict[str, list[Portal]] = defaultdict(list)
             for p in portals:
@@ -349,11 +348,7 @@ class PortalCrawl:
             return self._kept(url, cond, kind, extra), store.get(cond.sha256)  # type: ignore[arg-type]
         res: FetchResult = client.fetch(
             url,
-            method=method,
-            data=options.get("data"),
-            json=options.get("json"),
-            referer=options.get("referer"),
-            headers=options.get("headers"),
+            **options,
             etag=cond.etag if use_cond else None,
             last_modified=cond.last_modified if use_cond else None,
         )

@@ -20,7 +20,6 @@ from typing import Annotated
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import DeltaTable
 from nianbao.core import delta_log, records
 
 Int32 = Annotated[int, pa.int32()]
@@ -99,11 +98,8 @@ class DocumentsLog:
         self._rows: list[dict] = []
         self._first_at = 0.0
         self._lock = threading.Lock()
-        self._seq = 0
 
-    def append(self, row: DocumentFetch | Mapping[str, object]) -> None:
-        if isinstance(row, DocumentFetch):
-            row = row.row()
+    def append(self, row: Mapping[str, object]) -> None:
         clean = {name: row.get(name) for name in FIELDS}
         if clean["fetched_at"] is None:
             clean["fetched_at"] = now_utc()
@@ -241,24 +237,3 @@ def current_documents(
         )
     out.sort(key=lambda d: (d.portal_id, d.parent_url or d.url, d.url))
     return out
-
-
-def sweep_temp(data: str | os.PathLike[str]) -> None:
-    """Drop temp files a killed writer left behind (call only while holding the crawl lock)."""
-    d = log_dir(data)
-    if d.is_dir():
-        for f in d.glob(".tmp-*"):
-            f.unlink(missing_ok=True)
-
-
-def compact(data: str | os.PathLike[str]) -> int:
-    """Merge the log's files into one and delete the merged ones (history of the rows kept,
-    versions before it not); returns how many files were merged.  Call only while holding
-    the crawl lock: a reader of an older version would lose its files."""
-    d = log_dir(data)
-    if not DeltaTable.is_deltatable(str(d)):
-        return 0
-    dt = DeltaTable(str(d))
-    merged = int(dt.optimize.compact().get("numFilesRemoved", 0))
-    dt.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False, full=True)
-    return merged

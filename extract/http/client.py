@@ -17,7 +17,7 @@ from .chain import Exchange, Handler, Reply, Request, Stage, compose
 from .challenge import ChallengeStage
 from .config import BLOCKED, FAILED, NOT_FOUND, OK, HttpConfig
 from .outcome import OutcomeStage
-from .politeness import HostGate, HostGates, PolitenessStage
+from .politeness import HostGates, PolitenessStage
 from .redirects import RedirectStage
 from .result import FetchResult
 from .retry import RetryStage
@@ -58,14 +58,6 @@ class HttpClient:
             TlsDowngradeStage(c, self.allow),
             PolitenessStage(gates),
         ]
-
-    def gate(self, url: str) -> HostGate:
-        """The politeness gate of ``url``'s host."""
-        return self._gates.get(url)
-
-    def robots_allows(self, url: str) -> str | None:
-        """None when robots.txt allows ``url``, else why not."""
-        return self._robots.allows(url)
 
     def fetch(
         self,
@@ -120,5 +112,4 @@ def _result(asked: FetchResult, reply: Reply, exchange: Exchange, elapsed: float
     asked.outcome, asked.error = reply.outcome or FAILED, reply.reason
     asked.body = reply.body if reply.outcome in BODY_OUTCOMES else b""
     asked.attempts, asked.redirects, asked.elapsed = exchange.attempts, exchange.redirects, elapsed
-    asked._cookies = reply.cookies
     return asked

@@ -27,7 +27,6 @@ class FetchResult:
     redirects: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     _text: str | None = None
-    _cookies: list[str] = field(default_factory=list)  # Set-Cookie names of the last response
 
     @property
     def ok(self) -> bool:
