@@ -25,9 +25,13 @@ from typing import Annotated, Any
 
 import pyarrow as pa
 
-__all__ = ["column_names", "schema", "table"]
+__all__ = ["Int16", "Int32", "column_names", "schema", "table"]
 
 UTC_MICROS = pa.timestamp("us", tz="UTC")
+
+# The narrow integer columns records share, spelled once.
+Int16 = Annotated[int, pa.int16()]
+Int32 = Annotated[int, pa.int32()]
 
 _BASE: dict[Any, pa.DataType] = {
     str: pa.string(),

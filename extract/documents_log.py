@@ -16,13 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from nianbao.core import delta_log, records
-
-Int32 = Annotated[int, pa.int32()]
 
 
 @dataclass(slots=True)
@@ -35,7 +32,7 @@ class DocumentFetch:
     portal_id: str | None = None
     method: str | None = None
     post_data: str | None = None
-    status: Int32 | None = None
+    status: records.Int32 | None = None
     outcome: str | None = None
     content_type: str | None = None  # media type, lower case, no parameters
     charset: str | None = None  # charset the server declared, if any
@@ -46,12 +43,14 @@ class DocumentFetch:
     last_modified: str | None = None
     fetched_at: datetime | None = None
     error: str | None = None
-    attempts: Int32 | None = None  # requests sent; 0 = none (refused, or a stored file kept)
+    attempts: records.Int32 | None = (
+        None  # requests sent; 0 = none (refused, or a stored file kept)
+    )
     # what the document is to the crawl
     kind: str | None = None  # listing | report | attachment
     title: str | None = None
     list_date: str | None = None
-    year: Int32 | None = None
+    year: records.Int32 | None = None
     listing_url: str | None = None
     adapter: str | None = None
     run_id: str | None = None
@@ -99,7 +98,9 @@ class DocumentsLog:
         self._first_at = 0.0
         self._lock = threading.Lock()
 
-    def append(self, row: Mapping[str, object]) -> None:
+    def append(self, row: DocumentFetch | Mapping[str, object]) -> None:
+        if isinstance(row, DocumentFetch):
+            row = row.row()
         clean = {name: row.get(name) for name in FIELDS}
         if clean["fetched_at"] is None:
             clean["fetched_at"] = now_utc()

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
 
 import pyarrow as pa
 from nianbao.core import delta_log, records
@@ -19,7 +18,7 @@ from nianbao.core import delta_log, records
 from .health import OK, Health, PortalNight
 
 # Counts are stored as int32, as they always were (older parts keep their type).
-Count = Annotated[int, pa.int32()]
+Count = records.Int32
 
 
 def _now() -> datetime:

@@ -28,14 +28,22 @@ from typing import TYPE_CHECKING
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from nianbao.extract.readers import REPORT_SUFFIXES
 
 from .paths import data_dir, warehouse_dir
 from .warehouse_build import Batch, Chunk, ReportInput, canonical_url, report_id_for
 from .warehouse_maintain import maintain, optimize
-from .warehouse_store import COMPRESSION, DATA_TABLES, Snapshot, Store, fault, file_list
+from .warehouse_store import (
+    COMPRESSION,
+    DATA_TABLES,
+    Snapshot,
+    Store,
+    fault,
+    file_list,
+    partition_year,
+    without_reports,
+)
 from .warehouse_views import apply_views, connect, render
 
 if TYPE_CHECKING:
@@ -97,17 +105,11 @@ def _existing(store: Store, snapshot: Snapshot) -> dict[str, tuple[int | None, s
         return {}
     out: dict[str, tuple[int | None, str]] = {}
     for path in file_list(dt):
-        year = _partition_year(path)
+        year = partition_year(path)
         t = pq.read_table(path, columns=["report_id", "digest"])
         ids, digests = t["report_id"].to_pylist(), t["digest"].to_pylist()
         out.update((rid, (year, d)) for rid, d in zip(ids, digests, strict=True))
     return out
-
-
-def _partition_year(path: str) -> int | None:
-    """The year partition a Delta data file sits in (``…/year=2022/part-….parquet``)."""
-    value = Path(path).parent.name.removeprefix("year=")
-    return int(value) if value.isdigit() else None
 
 
 class _Plan:
@@ -154,7 +156,7 @@ class _Plan:
             self.where[rid] = (len(self.chunks) if keep[k] else None, status)
         if keep.any():
             chunk = batch.chunk(keep)
-            data = dict(zip(DATA_TABLES, chunk.tables(), strict=False))
+            data = dict(zip(DATA_TABLES, chunk.tables(), strict=True))
             self.schemas = {t: d.schema for t, d in data.items()}
             self.files.append(
                 {t: self.pool.submit(self.store.write_files, t, d) for t, d in data.items()}
@@ -188,7 +190,7 @@ class _Plan:
             for table, future in files.items():
                 done = future.result()
                 adds[table] += self.store.without(table, done, gone) if gone else done
-            parts.append(_without(chunk.reports, gone) if gone else chunk.reports)
+            parts.append(without_reports(chunk.reports, gone) if gone else chunk.reports)
             ids += [i for i in chunk.ids if i not in gone]
         reports = pa.concat_tables(parts)
         return adds, reports, ids, set(reports["year"].to_pylist())
@@ -201,12 +203,6 @@ class _Plan:
                 for table, future in files.items():
                     if future.done() and future.exception() is None:
                         self.store.discard(table, future.result())
-
-
-def _without(table: pa.Table, ids: set[str]) -> pa.Table:
-    """``table`` without the rows of reports ``ids``."""
-    ids_array = pa.array(sorted(ids), pa.string())
-    return table.filter(pc.invert(pc.is_in(table["report_id"].cast(pa.string()), ids_array)))
 
 
 def _rows(adds: list) -> int:

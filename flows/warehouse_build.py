@@ -215,9 +215,9 @@ class Chunk:
     checks: pa.Table
     values: pa.Table
 
-    def tables(self) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
-        """In the Delta commit order (warehouse_store.TABLES): facts, checks, values, reports."""
-        return self.facts, self.checks, self.values, self.reports
+    def tables(self) -> tuple[pa.Table, pa.Table, pa.Table]:
+        """The data tables, in warehouse_store.DATA_TABLES order (reports are committed apart)."""
+        return self.facts, self.checks, self.values
 
 
 FACT_FIELDS = ("table", "item", "column", "unit", "raw", "value")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from . import warehouse_views
 from .paths import data_dir, warehouse_dir
 from .warehouse_store import DATA_TABLES, WRITER, Store, delta_table
 
@@ -26,7 +27,8 @@ SMALL_FILE_BYTES = 32 * 1024 * 1024  # a file below this is "small"
 MAX_SMALL_FILES = 64  # per table: beyond it maintain() compacts
 MAX_AGE = timedelta(days=7)  # and at least weekly when anything changed since
 TARGET_FILE_BYTES = 128 * 1024 * 1024
-LOG_TABLES = ("documents", "runs", "portal_runs", "extractions")
+LOG_TABLES = tuple(warehouse_views.LOG_TABLES)  # documents, runs, portal_runs, extractions
+ALL_TABLES = (*DATA_TABLES, "reports", *LOG_TABLES)
 
 
 @dataclass(slots=True)
@@ -52,7 +54,7 @@ def optimize(
     it: see warehouse_store).  The logs are compacted as they are.  Rows never change.
     """
     store = Store(warehouse_dir(data_dir(data)))
-    chosen = tables or (*DATA_TABLES, "reports", *LOG_TABLES)
+    chosen = tables or ALL_TABLES
     out = []
     with store.writer_lock():
         store.roll_back_orphans()
@@ -98,7 +100,7 @@ def due(data: str | Path | None = None, *, now: datetime | None = None) -> list[
     store = Store(warehouse_dir(data_dir(data)))
     now = now or datetime.now(UTC)
     out = []
-    for table in (*DATA_TABLES, "reports", *LOG_TABLES):
+    for table in ALL_TABLES:
         dt = delta_table(store.path(table))
         if dt is None:
             continue

@@ -15,8 +15,8 @@ from typing import Annotated
 import pyarrow as pa
 from nianbao.core import records
 
-Year = Annotated[int, pa.int16()]
-Count = Annotated[int, pa.int32()]
+Year = records.Int16
+Count = records.Int32
 Strings = Annotated[list, pa.list_(pa.string())]
 
 

@@ -253,12 +253,12 @@ class Store:
         (so replacing does not leave a trail of small files); the other adds stay."""
         new: dict[int | None, list[AddAction]] = {}
         for add in adds:
-            new.setdefault(_partition_year(add.path), []).append(add)
+            new.setdefault(partition_year(add.path), []).append(add)
         actions: list[AddAction | RemoveAction] = []
         root = self.path(table)
         now = int(time.time() * 1000)
         for path in file_list(dt):
-            year = _partition_year(path)
+            year = partition_year(path)
             if year not in years:
                 continue
             rids = pq.read_table(path, columns=["report_id"], read_dictionary=["report_id"])
@@ -286,13 +286,11 @@ class Store:
         """Uncommitted files ``adds`` again without the rows of reports ``ids`` (the same
         report later in the same load); the old files are deleted."""
         out = []
-        id_array = pa.array(sorted(ids), pa.string())
         for add in adds:
             path = self.path(table) / add.path
-            data = pq.read_table(path)
-            keep = data.filter(pc.invert(pc.is_in(data["report_id"].cast(pa.string()), id_array)))
+            keep = without_reports(pq.read_table(path), ids)
             if keep.num_rows:
-                out.append(self._write_file(table, _partition_year(str(path)), keep))
+                out.append(self._write_file(table, partition_year(str(path)), keep))
             path.unlink()
         return out
 
@@ -444,7 +442,7 @@ def _predicate(ids: Iterable[str], years: set[int | None]) -> str | None:
     return f"({' OR '.join(parts)}) AND report_id IN ({quoted})"
 
 
-def _partition_year(path: str) -> int | None:
+def partition_year(path: str) -> int | None:
     """The year partition a Delta data file sits in (``…/year=2022/part-….parquet``)."""
     value = Path(path).parent.name.removeprefix("year=")
     return int(value) if value.isdigit() else None
@@ -472,3 +470,9 @@ def _plain(schema: pa.Schema) -> pa.Schema:
 
 def _describe(as_of: int | datetime) -> str:
     return str(as_of) if isinstance(as_of, int) else f"at or before {as_of.isoformat()}"
+
+
+def without_reports(table: pa.Table, ids: set[str]) -> pa.Table:
+    """``table`` without the rows of reports ``ids``."""
+    ids_array = pa.array(sorted(ids), pa.string())
+    return table.filter(pc.invert(pc.is_in(table["report_id"].cast(pa.string()), ids_array)))
