@@ -2,9 +2,9 @@
 
 Two families occur (formats.md D8):
 
-* piped dumps: one cell per line ending in `` |`` (``X |``, ``X | |||`` with filler after the
-  cell), one table row per line with `` | `` between cells, optional leading/trailing pipes, and
-  filler lines made only of pipes.  Lines without a pipe are paragraphs.
+* piped dumps (five or more lines carrying a pipe): cells separated by pipes wherever they
+  stand (line end, line start, a line of their own, `` | `` inline) with span filler runs of
+  pipes; see :mod:`.textpipes`.  Pipe-less lines that no pipe closes are paragraphs.
 * pipe-less dumps (PDF flip-books, copy-paste): cells separated by blank lines or spaces.  Short
   lines become table rows split on whitespace, with neighbouring words re-joined so that labels
   with inner spaces (``商业 企业``) stay one cell while runs of numbers split; long prose lines
@@ -21,26 +21,23 @@ import re
 from nianbao.core.document import Document, DocumentError, Paragraph, Table
 
 from .charset import decode
+from .textpipes import piped_blocks
 
 _NUMERIC_TOKEN = re.compile(r"^[+\-−減减增]?\d[\d,，.]*(?:万元|元|件|项|个|%)?$|^[/／\-—–－]+$")
 _PROSE_PUNCT = re.compile(r"[，。；：,;:！？]")
 
 
-def _split_piped(line: str) -> list[str]:
-    stripped = line.strip()
-    parts = stripped.split("|")
-    if stripped.startswith("|"):
-        parts = parts[1:]
-    if stripped.endswith("|") and parts:
-        parts = parts[:-1]
-    return [p.strip() for p in parts]
-
-
 def _split_pipeless(line: str) -> list[str]:
-    """Whitespace-separated tokens; adjacent non-numeric tokens are re-joined with one space."""
+    """Whitespace-separated tokens; adjacent non-numeric tokens are re-joined with one space.
+
+    A stray run of pipes (span filler such as ``第二十条第(一)项 | |||`` in a dump with too few
+    pipes for pipe mode) separates cells and is never a cell itself."""
     cells: list[str] = []
     prev_text = False
     for tok in line.split():
+        if not tok.strip("|"):
+            prev_text = False
+            continue
         is_text = not _NUMERIC_TOKEN.match(tok)
         if is_text and prev_text:
             cells[-1] += " " + tok
@@ -70,36 +67,34 @@ def _is_prose(line: str) -> bool:
 def parse_text(text: str, source: str = "") -> Document:
     """Parse a decoded text dump."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
-    lines = text.split("\n")
-    piped = sum(1 for ln in lines if "|" in ln)
-    pipe_mode = piped >= 5
-    blocks: list[Paragraph | Table] = []
-    rows: list[list[str]] = []
-
-    def flush() -> None:
-        if rows:
-            blocks.append(Table(rows=list(rows)))
-            rows.clear()
-
-    for raw in lines:
-        line = raw.strip()
-        if not line:
-            continue
-        if pipe_mode:
-            if "|" in line:
-                rows.append(_split_piped(line))
-            else:
-                flush()
-                blocks.append(Paragraph(line))
-        elif _is_prose(line):
-            flush()
-            blocks.append(Paragraph(line))
-        else:
-            rows.append(_split_pipeless(line))
-    flush()
+    lines = [ln.strip() for ln in text.split("\n")]
+    lines = [ln for ln in lines if ln]
+    if sum(1 for ln in lines if "|" in ln) >= 5:
+        blocks = piped_blocks(lines, _is_prose)
+    else:
+        blocks = _pipeless_blocks(lines)
     if not blocks:
         raise DocumentError("no text")
     return Document(blocks=blocks, source=source, kind="text")
+
+
+def _pipeless_blocks(lines: list[str]) -> list[Paragraph | Table]:
+    """Prose lines are paragraphs; the other lines are table rows split on whitespace."""
+    blocks: list[Paragraph | Table] = []
+    rows: list[list[str]] = []
+    for line in lines:
+        if _is_prose(line):
+            if rows:
+                blocks.append(Table(rows=list(rows)))
+                rows.clear()
+            blocks.append(Paragraph(line))
+        else:
+            # A line of filler pipes gives an empty row: kept, so that a dump of nothing but
+            # pipes is an empty table rather than no document.
+            rows.append(_split_pipeless(line))
+    if rows:
+        blocks.append(Table(rows=rows))
+    return blocks
 
 
 def parse_text_bytes(

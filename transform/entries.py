@@ -47,6 +47,12 @@ def build_entries(lines: list[Line]) -> list[Entry]:
                 continue
             entries[-1].segments.append(list(cells))
             continue
+        head = cells[: label_pos[0]]
+        if any(c.strip() for c in head):
+            # Values before the row's first label close the previous entry: a dump that breaks
+            # lines wherever it likes can print '89 | 第二十条第(五)项' (empty leading cells
+            # are span copies and stay ignored).
+            entries[-1].segments.append(list(head))
         for k, pos in enumerate(label_pos):
             end = label_pos[k + 1] if k + 1 < len(label_pos) else len(cells)
             entry = Entry(cells[pos])

@@ -1,0 +1,293 @@
+"""Text dumps: the same cells wherever the ``|`` separators and line breaks fall.
+
+Unit tests print one small piece of a real 二 table in each placement (separator inline, at the
+line's end, at the next line's start, on a line of its own, span filler on the cell's line or
+alone) and compare the Document cells and the facts.  The property tests re-print whole reports
+(synth reports and the five seeds) with a random placement per cell and random line breaks
+(tests/scatter.py) and require exactly the facts of the report.
+
+CI runs a fixed set of examples (derandomized); NIANBAO_PROPERTY_SCALE=N runs N times as many
+fresh ones, as in tests/test_properties.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+from pathlib import Path
+
+import pytest
+from conftest import SEED_EXPECTED, SEED_FILES
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from nianbao.core.document import Document, Paragraph, Table
+from nianbao.demo.synth import DEVIATIONS, inject, random_report, render_text
+from nianbao.extract.textdump import _split_pipeless, parse_text
+from nianbao.transform import catalogue
+from nianbao.transform.entries import build_entries
+from nianbao.transform.locate import Line
+from nianbao.transform.report import extract_document
+from scatter import render_cells, scatter
+
+# ------------------------------------------------------------------------ helpers
+
+
+def shape(doc: Document) -> list[tuple[str, ...]]:
+    """Paragraphs as ('P', text); table rows as their non-empty cells (filler rows vanish)."""
+    out: list[tuple[str, ...]] = []
+    for b in doc.blocks:
+        if isinstance(b, Paragraph):
+            out.append(("P", b.text))
+        else:
+            out += [tuple(c for c in row if c) for row in b.rows if any(row)]
+    return out
+
+
+def flat(doc: Document) -> list[str]:
+    """Every non-empty cell in order, paragraphs as 'P:' + text."""
+    out: list[str] = []
+    for item in shape(doc):
+        out += [f"P:{item[1]}"] if item[0] == "P" else list(item)
+    return out
+
+
+def facts(text: str) -> dict[tuple[str, str, str], str]:
+    return {(f.table, f.item, f.column): f.raw for f in extract_document(parse_text(text)).facts}
+
+
+HEAD = "二、主动公开政府信息情况\n"
+CELLS = ["第二十条第(一)项", "信息内容", "本年制发件数", "本年废止件数", "现行有效件数"]
+CELLS += ["规章", "3", "0", "15", "行政规范性文件", "61", "59", "422"]
+CELLS += ["第二十条第(五)项", "信息内容", "本年处理决定数量", "行政许可", "7"]
+ROW_ENDS = {0, 4, 8, 12, 13, 15, 17}  # index of each table row's last cell
+ACTIVE_FACTS = {
+    ("active", "regulation", "issued"): "3",
+    ("active", "regulation", "repealed"): "0",
+    ("active", "regulation", "in_force"): "15",
+    ("active", "normative_doc", "issued"): "61",
+    ("active", "normative_doc", "repealed"): "59",
+    ("active", "normative_doc", "in_force"): "422",
+    ("active", "license", "decisions"): "7",
+}
+
+
+def one_cell_per_line(closer: str) -> str:
+    """Every cell on its own line, closed as ``closer`` says."""
+    if closer == "end":
+        return HEAD + "".join(f"{c} |\n" for c in CELLS)
+    if closer == "own":
+        return HEAD + "".join(f"{c}\n|\n" for c in CELLS)
+    assert closer == "start"
+    return HEAD + CELLS[0] + "\n" + "".join(f"| {c}\n" for c in CELLS[1:]) + "|\n"
+
+
+def rows_per_line(lead: bool) -> str:
+    rows, row = [], []
+    for i, c in enumerate(CELLS):
+        row.append(c)
+        if i in ROW_ENDS:
+            rows.append(("| " if lead else "") + " | ".join(row) + " |")
+            row = []
+    return HEAD + "\n".join(rows) + "\n"
+
+
+# ------------------------------------------------------------------------ placements
+
+
+def test_closer_at_end_at_start_or_alone_gives_the_same_document() -> None:
+    end = parse_text(one_cell_per_line("end"))
+    assert shape(end) == [("P", "二、主动公开政府信息情况")] + [(c,) for c in CELLS]
+    for closer in ("own", "start"):
+        assert parse_text(one_cell_per_line(closer)).blocks == end.blocks, closer
+    assert facts(one_cell_per_line("own")) == ACTIVE_FACTS
+
+
+def test_rows_per_line_give_the_same_cells_and_facts() -> None:
+    want = flat(parse_text(one_cell_per_line("end")))
+    for lead in (False, True):
+        text = rows_per_line(lead)
+        doc = parse_text(text)
+        assert flat(doc) == want
+        assert shape(doc)[2] == ("信息内容", "本年制发件数", "本年废止件数", "现行有效件数")
+        assert facts(text) == ACTIVE_FACTS
+
+
+def test_issue_example_separator_and_filler_on_lines_of_their_own() -> None:
+    text = HEAD + "第二十条第(一)项\n||||\n信息内容\n|\n本年制发件数\n|\n本年废止件数\n|\n"
+    text += "现行有效件数\n|\n规章\n|\n3\n|\n0\n|\n15\n||||\n"
+    text += "行政规范性文件\n|\n61\n|\n59\n|\n422\n|\n|||\n"
+    text += "第二十条第(五)项\n|\n信息内容\n|\n本年处理决定数量\n||\n行政许可\n|\n7\n|\n"
+    doc = parse_text(text)
+    assert flat(doc) == flat(parse_text(one_cell_per_line("end")))
+    table = doc.blocks[1]
+    assert isinstance(table, Table)
+    # The first pipe of a run closes the cell above; the rest is span filler (empty cells).
+    assert table.rows[:3] == [["第二十条第(一)项"], ["", ""], ["信息内容"]]
+    assert facts(text) == ACTIVE_FACTS
+
+
+@pytest.mark.parametrize(
+    "filler",
+    ["{c} | |||", "{c} |\n|||", "{c}\n| |||", "{c}\n|\n||||", "{c}\n||||"],
+    ids=["inline", "own-line", "start+inline", "alone+own-line", "run-closes"],
+)
+def test_span_filler_on_the_cells_line_or_alone(filler: str) -> None:
+    lines = [filler.format(c=c) if i in ROW_ENDS else f"{c} |" for i, c in enumerate(CELLS)]
+    text = HEAD + "\n".join(lines) + "\n"
+    assert flat(parse_text(text)) == flat(parse_text(one_cell_per_line("end")))
+    assert facts(text) == ACTIVE_FACTS
+
+
+def test_placements_mixed_within_one_dump() -> None:
+    text = HEAD + (
+        "第二十条第(一)项 | ||||\n"
+        "信息内容 | 本年制发件数\n"  # last cell closed by the next line's leading pipe
+        "| 本年废止件数 |\n"
+        "现行有效件数\n"
+        "|\n"
+        "规章\n"
+        "| 3 | 0\n"
+        "| 15 | 行政规范性文件 |\n"  # a row break in the middle of a table row
+        "61\n"
+        "| 59 |\n"
+        "422\n"
+        "|||\n"
+        "第二十条第(五)项 |\n"
+        "信息内容\n"
+        "| 本年处理决定数量 | ||\n"
+        "行政许可 | 7\n"  # the dump's last cell, never closed
+    )
+    assert flat(parse_text(text)) == flat(parse_text(one_cell_per_line("end")))
+    assert facts(text) == ACTIVE_FACTS
+
+
+def test_caption_row_with_filler_in_a_row_per_line_dump() -> None:
+    text = rows_per_line(lead=True).replace("| 第二十条第(一)项 |", "| 第二十条第(一)项 | |||")
+    assert "| 第二十条第(一)项 | |||\n| 信息内容 |" in text
+    assert facts(text) == ACTIVE_FACTS
+    without_leading = rows_per_line(lead=False).replace(
+        "第二十条第(一)项 |", "第二十条第(一)项 | |||"
+    )
+    assert facts(without_leading) == ACTIVE_FACTS
+
+
+def test_values_before_a_label_close_the_previous_row() -> None:
+    """A dump that breaks lines anywhere prints '15 | 行政规范性文件 |': 15 is 规章's."""
+    rows = [["规章", "3", "0"], ["15", "行政规范性文件", "61"], ["59", "422"]]
+    entries = build_entries([Line(r, False, 0, i) for i, r in enumerate(rows)])
+    assert [(e.label, e.segments) for e in entries] == [
+        ("", []),
+        ("规章", [["3", "0"], ["15"]]),
+        ("行政规范性文件", [["61"], ["59", "422"]]),
+    ]
+    # Leading empty cells are rowspan copies ('|  | (一)予以公开 | 0 |'): still ignored.
+    entries = build_entries(
+        [Line(["三、本年度办理结果"], False, 0, 0), Line(["", "(一)x", "0"], False, 0, 1)]
+    )
+    assert [(e.label, e.segments) for e in entries] == [
+        ("", []),
+        ("三、本年度办理结果", []),
+        ("(一)x", [["0"]]),
+    ]
+
+
+# ------------------------------------------------------------------------ paragraphs stay
+
+
+def test_prose_and_headings_stay_paragraphs() -> None:
+    prose = "2024年,本机关认真贯彻落实《条例》,主动公开政府信息136条,依法办理申请。"
+    md = "### 第二十条第（一）项"
+    info = "发布机构：某某局　发布日期：2025-01-20"
+    text = (
+        f"{prose}\n| x |\n{md}\n| 信息内容 | 本年制发件数 |\n{info}\n| 规章 | 3 |\n| 0 |\n| 15 |\n"
+    )
+    doc = parse_text(text)
+    assert doc.paragraphs() == [prose, md, info]
+    # A pipe-less line that no pipe closes is a paragraph, as before.
+    text = "一、总体情况\n本年度无\n" + one_cell_per_line("end")
+    assert parse_text(text).paragraphs()[:3] == ["一、总体情况", "本年度无", HEAD.strip()]
+
+
+def test_pipeless_dump_takes_stray_filler_for_a_separator() -> None:
+    assert _split_pipeless("第二十条第(一)项 | |||") == ["第二十条第(一)项"]
+    assert _split_pipeless("商业 企业 | 科研 机构") == ["商业 企业", "科研 机构"]
+    assert _split_pipeless("规章 3 0 15 ||") == ["规章", "3", "0", "15"]
+
+
+def test_scatter_keeps_every_cell_in_order() -> None:
+    """The property tests' renderer itself: all cells, in order, whatever it draws."""
+    for seed in range(50):
+        text = "\n".join(render_cells(CELLS, random.Random(seed)))
+        assert flat(parse_text(HEAD + text)) == flat(parse_text(one_cell_per_line("end")))
+
+
+# ------------------------------------------------------------------------ properties
+
+SCALE = max(1, int(os.environ.get("NIANBAO_PROPERTY_SCALE", "1")))
+SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
+
+
+def _settings(n: int) -> settings:
+    return settings(
+        max_examples=n * SCALE,
+        deadline=None,
+        derandomize=SCALE == 1,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate]
+        + ([Phase.shrink] if SCALE > 1 else []),
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+@_settings(200)
+@given(seed=SEEDS, layout=SEEDS, fmt=st.sampled_from(catalogue.FORMATS))
+def test_synth_report_in_random_placements_gives_its_facts(
+    seed: int, layout: int, fmt: str
+) -> None:
+    report = random_report(random.Random(seed), fmt)
+    text = scatter(render_text(report, "rows_plain"), random.Random(layout))
+    result = extract_document(parse_text(text))
+    got = {(f.table, f.item, f.column): (f.value, f.unit, f.raw) for f in result.facts}
+    assert got == {k: (c.value, c.unit, c.raw) for k, c in report.cells.items()}
+    assert len(result.facts) == catalogue.expected_count(fmt)
+    assert result.errors == [] and result.failed_checks == []
+
+
+# A blank value cell cannot be printed in these placements (it would read as span filler).
+PRINTABLE = sorted(k for k in DEVIATIONS if k not in ("blank", "only_total"))
+
+
+@_settings(120)
+@given(
+    seed=SEEDS,
+    layout=SEEDS,
+    fmt=st.sampled_from(catalogue.FORMATS),
+    kinds=st.lists(st.sampled_from(PRINTABLE), min_size=1, max_size=4),
+)
+def test_deviations_in_random_placements_read_as_in_rows(
+    seed: int, layout: int, fmt: str, kinds: list[str]
+) -> None:
+    """Scattering changes nothing: the facts are those of the one-row-per-line dump, and no
+    fact is wrong or missing beyond what the deviation makes unreadable."""
+    rng = random.Random(seed)
+    report = inject(random_report(rng, fmt), rng, kinds)
+    rows = render_text(report, "rows_plain")
+    got = facts(scatter(rows, random.Random(layout)))
+    assert got == facts(rows)
+    want = {k: c.raw for k, c in report.cells.items()}
+    assert {k: v for k, v in got.items() if want.get(k) != v} == {}
+    assert set(want) - set(got) <= set(report.lenient)
+
+
+def _seed_truth(path: Path) -> dict[tuple[str, str, str], str]:
+    with open(SEED_EXPECTED / (path.stem + ".csv"), encoding="utf-8", newline="") as f:
+        return {(r["table"], r["item"], r["column"]): r["raw"] for r in csv.DictReader(f)}
+
+
+@_settings(100)
+@given(path=st.sampled_from(SEED_FILES), layout=SEEDS)
+def test_seed_in_random_placements_gives_its_200_facts(path: Path, layout: int) -> None:
+    text = scatter(path.read_text(encoding="utf-8"), random.Random(layout))
+    result = extract_document(parse_text(text))
+    assert {(f.table, f.item, f.column): f.raw for f in result.facts} == _seed_truth(path)
+    assert result.errors == []
