@@ -10,7 +10,8 @@ order, each cell's closing pipe placed at random:
 * ``start``: ``|`` opening the next line (the next cell follows it, if any);
 
 and after a line-ending closer, now and then a run of 2–4 pipes (span filler) on the same line
-or on a line of its own.  Row breaks fall wherever a placement ends a line.  Filler only
+or on a line of its own.  Pipes are spaced at random (``a |``, ``a|``), a row now and then
+opens with a pipe (``| a | b |``), and blank lines fall here and there.  Row breaks fall wherever a placement ends a line.  Filler only
 follows a cell that ends its line, as in real dumps, and every cell is printed, so a blank value
 cell must not occur in the input (it would be indistinguishable from filler).
 """
@@ -39,23 +40,30 @@ def _filler(rng: random.Random) -> str:
     return "|" * rng.randint(2, 4)
 
 
+def _pipe(rng: random.Random) -> str:
+    """A closing pipe as dumps space it: ``a |``, ``a|``, ``a  |``."""
+    return rng.choice((" |", "|", "  |"))
+
+
 def render_cells(cells: list[str], rng: random.Random) -> list[str]:
     """One table's cells as dump lines in random placements."""
     lines: list[str] = []
     cur = ""  # the line being written
     for i, cell in enumerate(cells):
         last = i == len(cells) - 1
-        cur = f"{cur} {cell}".strip() if cur else cell
+        if not cur and rng.random() < 0.15:
+            cur = "|"  # a row opened by a pipe, as in '| a | b |' (it closes nothing)
+        cur = f"{cur}{rng.choice((' ', ''))}{cell}" if cur else cell
         how = rng.choice(PLACEMENTS)
         if how == "inline" and not last:
-            cur += " |"
+            cur += _pipe(rng)
             continue
         if how == "start" and not last:
             lines.append(cur)
             cur = "|"
             continue
         if how in ("end", "inline"):
-            cur += " |"
+            cur += _pipe(rng)
         else:  # own, or start with nothing left to open: the pipe stands alone
             lines.append(cur)
             cur = "|"
@@ -69,7 +77,7 @@ def render_cells(cells: list[str], rng: random.Random) -> list[str]:
         cur = ""
     if cur:
         lines.append(cur)
-    return lines
+    return [ln for line in lines for ln in ([line, ""] if rng.random() < 0.05 else [line])]
 
 
 def scatter(text: str, rng: random.Random) -> str:
