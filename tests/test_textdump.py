@@ -216,10 +216,14 @@ def test_pipeless_dump_takes_stray_filler_for_a_separator() -> None:
 
 
 def test_scatter_keeps_every_cell_in_order() -> None:
-    """The property tests' renderer itself: all cells, in order, whatever it draws."""
+    """The property tests' renderer itself: all cells, in order, whatever it draws.  (When
+    the table's first line opens with a pipe, the heading above it reads as a one-cell row:
+    locate finds a heading in either.)"""
+    want = [c.removeprefix("P:") for c in flat(parse_text(one_cell_per_line("end")))]
     for seed in range(50):
         text = "\n".join(render_cells(CELLS, random.Random(seed)))
-        assert flat(parse_text(HEAD + text)) == flat(parse_text(one_cell_per_line("end")))
+        got = [c.removeprefix("P:") for c in flat(parse_text(HEAD + text))]
+        assert got == want, text
 
 
 # ------------------------------------------------------------------------ properties
