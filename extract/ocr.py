@@ -37,6 +37,8 @@ import numpy as np
 from nianbao.core.document import Block, Document, DocumentError, Paragraph, Table
 from nianbao.core.values import parse_number
 
+from .ocr_prep import prepare
+
 ENGINE = "rapidocr_onnxruntime/PP-OCRv4-rec"
 REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"
 # Calibrated on the fixtures (tests/fixtures/ocr: 45 images, ~3,000 number cells): every wrong
@@ -54,6 +56,8 @@ _STRIDE = 8  # model pixels per CTC time step
 # (this model reads a lone '0' as '。' or 'o' with p('0') ~ 0.01; a round glyph of digit
 # height in a number cell is a zero, and 0-vs-8/6/9 confusions still score low.)
 _LOOKALIKE = {"0": "oOｏＯ〇○。°", "1": "lIｌＩ|丨"}
+_PROBE_LINES = 4  # text lines read both ways up to tell an upside-down page
+_UPRIGHT = 0.8  # every probe line reads at least this well: the page is upright
 _DIGITISH = set("0123456789.,，").union(*_LOOKALIKE.values())
 
 
@@ -412,7 +416,7 @@ def _analyse(gray: np.ndarray) -> _Page:
     wide = cv2.dilate(rulings, np.ones((5, 5), np.uint8)) > 0
     clean = gray.copy()
     clean[wide] = 255
-    text_ink = ink & ~wide
+    text_ink = _despeck(ink & ~wide)
 
     tables: list[_TableGeom] = []
     n, labels, stats, _ = cv2.connectedComponentsWithStats(
@@ -430,7 +434,7 @@ def _analyse(gray: np.ndarray) -> _Page:
     for t in tables:
         y0, y1, x0, x1 = t.box
         outside[y0:y1, x0:x1] = False
-    return _Page(clean, ch, tables, _text_lines(outside, ch))
+    return _Page(clean, ch, tables, _text_lines(outside, ch, despeck=False))
 
 
 def _positions(mask: np.ndarray, axis: int, min_len: int) -> list[int]:
@@ -504,25 +508,31 @@ def _table(
         iy0, iy1 = y0 + ys[r0] + band, y0 + ys[r1] - band
         ix0, ix1 = x0 + xs[c0] + band, x0 + xs[c1] - band
         lines = []
-        for ln in _text_lines(text_ink[iy0:iy1, ix0:ix1], ch, split=False):
+        for ln in _text_lines(text_ink[iy0:iy1, ix0:ix1], ch, split=False, despeck=False):
             for a, b in ln.segs:
                 lines.append((iy0 + ln.y0, iy0 + ln.y1, ix0 + a, ix0 + b))
         cells.append(_Cell(r0, r1, c0, c1, (iy0, iy1, ix0, ix1), lines))
     return _TableGeom(box, nr, nc, cells)
 
 
-def _text_lines(ink: np.ndarray, ch: int, split: bool = True) -> list[_Line]:
-    """Text lines by row projection; with ``split``, segments at wide horizontal gaps."""
+def _despeck(ink: np.ndarray) -> np.ndarray:
+    """``ink`` without components of one or two pixels (JPEG noise, grain)."""
     cv2 = _cv2()
+
+    _, lab, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] <= 2
+    small[0] = False
+    return ink & ~small[lab] if small.any() else ink
+
+
+def _text_lines(ink: np.ndarray, ch: int, split: bool = True, despeck: bool = True) -> list[_Line]:
+    """Text lines by row projection; with ``split``, segments at wide horizontal gaps.
+    Specks are dropped first unless the caller already did (``despeck=False``)."""
 
     if ink.size == 0 or not ink.any():
         return []
-    # Drop specks (JPEG noise) before projecting.
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    small = stats[:, cv2.CC_STAT_AREA] <= 2
-    small[0] = False
-    if small.any():
-        ink = ink & ~small[lab]
+    if despeck:
+        ink = _despeck(ink)
     out: list[_Line] = []
     for a, b in _runs(ink.sum(axis=1) > 0, max_gap=max(1, ch // 6)):
         band = ink[a:b]
@@ -585,9 +595,46 @@ class _Stats:
     low: int = 0
 
 
+def _upside_down(gray: np.ndarray) -> bool:
+    """Whether the recogniser reads the page's widest text lines better turned by 180°.
+
+    Up to :data:`_PROBE_LINES` of the widest flat segments (Chinese prose and labels, not
+    lone digits, which read the same both ways up), cut to ~10 glyphs, are read as they are and, unless every one reads well, turned.
+    """
+    cv2 = _cv2()
+    _, binv = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = binv > 0
+    ch = _char_height(ink)
+    hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3 * ch, 30), 1))
+    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(int(1.7 * ch), 20)))
+    rulings = cv2.morphologyEx(binv, cv2.MORPH_OPEN, hk) | cv2.morphologyEx(
+        binv, cv2.MORPH_OPEN, vk
+    )
+    ink &= ~(cv2.dilate(rulings, np.ones((5, 5), np.uint8)) > 0)
+    boxes = [
+        (ln.y0, ln.y1, a, min(b, a + 10 * ch))
+        for ln in _text_lines(ink, ch)
+        if 0.6 * ch <= ln.y1 - ln.y0 <= 1.6 * ch
+        for a, b in ln.segs
+        if b - a >= 3 * ch
+    ]
+    if not boxes:
+        return False
+    boxes = sorted(boxes, key=lambda b: b[3] - b[2], reverse=True)[:_PROBE_LINES]
+    crops = [_crop(gray, b, ch) for b in boxes]
+    up = [r[1] for r in _engine().read(crops)]
+    if min(up) >= _UPRIGHT:  # the common case: read well as it is, no second reading
+        return False
+    flipped = [np.ascontiguousarray(c[::-1, ::-1]) for c in crops]
+    down = [r[1] for r in _engine().read(flipped)]
+    return sum(down) > sum(up) + 0.1 * len(crops)
+
+
 def _read_page(
     gray: np.ndarray, stats: _Stats, warnings: list[str], base: int
 ) -> list[tuple[int, Block]]:
+    gray, notes = prepare(gray, _char_height, _upside_down)
+    warnings.extend(f"ocr_page:{n}" for n in notes)
     page = _analyse(gray)
     jobs: list[tuple[int, int, int, int]] = []  # boxes to read
     for t in page.tables:
