@@ -136,3 +136,21 @@ def completeness_checks(
             detail += "; missing " + ", ".join(shown) + (f" and {more} more rows" if more else "")
         out.append(Check("cells_found", n_found == expected, detail))
     return out
+
+
+def missing_rows_error(table: str, fmt: str, found_items: set[str], cut: bool) -> str | None:
+    """The error of a table whose tail rows are absent (a truncated table), else None.
+
+    Rows are the catalogue's, in printed order: when the last of them is missing, the table
+    stops early and the error names every row it lacks.  ``cut`` says the document itself ends
+    inside this table; without it a table that yielded nothing is left to the mapper's own
+    error (its rows were there but unreadable, not cut off).
+    """
+    items = catalogue.items(fmt, table)
+    if not items or items[-1] in found_items or (not found_items and not cut):
+        return None
+    got = [i for i, it in enumerate(items) if it in found_items]
+    after = f" after {items[got[-1]]}" if got else ""
+    where = " (the document ends inside it)" if cut else ""
+    missing = ", ".join(it for it in items if it not in found_items)
+    return f"{table}: truncated{after}{where}; missing rows: {missing}"

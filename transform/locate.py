@@ -5,7 +5,13 @@ The document is read as a sequence of lines: each paragraph is one line, each lo
 (paragraph, one-cell row, pipe-less row) and only with the words of their title, so row labels
 such as ``三、本年度办理结果`` or ``四、结转下年度继续办理`` are never taken for headings.  When a
 heading is missing, table anchors (``第二十条``, ``勾稽关系``/``申请人情况``, ``行政复议``) open
-the section instead.  A page carrying the report twice (print copy) yields two copies.
+the section instead, so each table is found on its own: a heading that is missing, garbled or
+out of order costs nothing while the table's own anchor is there.  A page carrying the report
+twice (print copy) yields two copies.
+
+A document that stops inside a table (a truncated download or capture) is marked on its copy
+(``Copy.cut``): that table may lack its tail, and in HTML the blank cells ending its last row
+may be cells whose text was cut off, so they are dropped rather than read as blank values.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ class Copy:
     """One rendering of the report's tables: lines per section."""
 
     sections: dict[str, list[Line]] = field(default_factory=dict)
+    cut: str | None = None  # the section whose table the document stops inside
 
 
 def lines_of(doc: Document, limit: int | None = None) -> list[Line]:
@@ -99,8 +106,10 @@ def find_copies(doc: Document) -> list[Copy]:
     """Split the document into copies of the report and each copy into its table sections."""
     copies: list[Copy] = [Copy()]
     current: str | None = None
+    last_row: Line | None = None  # the document's last line, when it is a row of a section
     for line in lines_of(doc):
         opened = _heading(line) or _anchor(line, current)
+        last_row = line if opened is None and current and not line.is_paragraph else None
         if opened is not None:
             if opened in ("active", "requests", "appeals"):
                 cur = copies[-1]
@@ -116,4 +125,21 @@ def find_copies(doc: Document) -> list[Copy]:
             continue
         if current is not None and not line.is_paragraph:
             copies[-1].sections[current].append(line)
+    if current is not None:  # no later heading closed the section: the document ends in it
+        _mark_cut(copies[-1], current, last_row if doc.kind == "html" else None)
     return [c for c in copies if c.sections]
+
+
+def _mark_cut(copy: Copy, section: str, last: Line | None) -> None:
+    """The document ends inside ``section``: note it, and drop the trailing blank cells of
+    ``last``, its table's last row.  Only HTML passes a row: there a download cut inside a
+    ``<td>`` leaves a cell whose text is gone and which reads exactly like a blank one (a text
+    dump's row ends with its own delimiter, so a blank cell there is printed, not cut)."""
+    copy.cut = section
+    if last is None:
+        return
+    cells = list(last.cells)
+    while cells and not cells[-1].strip():
+        cells.pop()
+    if len(cells) != len(last.cells):
+        copy.sections[section][-1] = Line(cells, last.is_paragraph, last.block, last.row)

@@ -270,13 +270,14 @@ def map_active(entries: list[Entry], fmt: str) -> TableResult:
         if item is None:
             if in_header:
                 header.append(e.label)
-                u = _UNIT_IN_HEADER.search(text)
-                header_units.append(u.group(1) if u else None)
             elif e.n_values():
                 res.errors.append(
                     f"active: unrecognised row {e.label!r} with {e.n_values()} values"
                 )
             continue
+        if in_header:
+            header = _merge_split_labels(header)
+            header_units = [_header_unit(h) for h in header]
         in_header = False
         cat_cols = catalogue.columns(fmt, "active", item)
         cols = _active_columns(header, cat_cols, col_stems.get(item, {}))
@@ -302,6 +303,12 @@ def map_active(entries: list[Entry], fmt: str) -> TableResult:
     return res
 
 
+def _header_unit(label: str) -> str | None:
+    """The unit a column header states (`本年收费金额(单位:万元)` → 万元)."""
+    u = _UNIT_IN_HEADER.search(norm(label))
+    return u.group(1) if u else None
+
+
 def _active_columns(
     header: list[str], cat_cols: tuple[str, ...], stems: dict[str, str]
 ) -> list[str | None] | None:
@@ -318,11 +325,46 @@ def _active_columns(
         mapped.append(col)
     if all(mapped) and len(set(mapped)) == len(mapped):
         return mapped
-    if len(header) == len(cat_cols):
-        return list(cat_cols)  # truncated/odd header text, same shape: catalogue order
+    foreign = {stem(c) for c in _ALL_ACTIVE_COLUMN_STEMS} - set(stems)
+    if len(header) == len(cat_cols) and not any(stem(h) in foreign for h in header):
+        # Truncated/odd header text, same shape: catalogue order.  Never when a header names
+        # a column of another item or format (a 2019 header over a 2021 reading).
+        return list(cat_cols)
     joined = _join_split_header(header, len(cat_cols))
     if joined is not None:
         return _active_columns(joined, cat_cols, stems)
+    return None
+
+
+def _merge_split_labels(header: list[str]) -> list[str]:
+    """A label broken across neighbouring cells (`本年新 | 制作数量 | 本年新 | 公开数量 |
+    对外公开总数量`): each run of fragments that are not column names themselves but spell one
+    when joined becomes that one label.  Anything else is left as it was."""
+    complete = {stem(c) for c in _ALL_ACTIVE_COLUMN_STEMS}
+    out: list[str] = []
+    i = 0
+    while i < len(header):
+        joined = _join_run(header, i, complete)
+        if joined is None:
+            out.append(header[i])
+            i += 1
+        else:
+            label, i = joined
+            out.append(label)
+    return out
+
+
+def _join_run(header: list[str], i: int, complete: set[str]) -> tuple[str, int] | None:
+    """(the column name header[i:j] spells, j) when header[i] is a fragment and two to four
+    fragments from it join into a column name, else None."""
+    if stem(header[i]) in complete:
+        return None
+    for j in range(i + 2, min(i + 4, len(header)) + 1):
+        if any(stem(h) in complete for h in header[i + 1 : j]):
+            return None
+        label = "".join(header[i:j])
+        if stem(label) in complete:
+            return label, j
     return None
 
 

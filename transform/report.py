@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from nianbao.core.document import Document
 
 from . import catalogue
-from .checks import completeness_checks, identity_checks, type_checks
+from .checks import completeness_checks, identity_checks, missing_rows_error, type_checks
 from .classify import classify
 from .entries import Entry, build_entries
 from .labels import stem
@@ -41,9 +43,12 @@ MARKERS = {
 
 
 def _markers(entries: list[Entry]) -> set[str]:
+    """The formats whose marker words a table's labels print; a label broken across two
+    neighbouring cells (`本年新 | 制作数量`) counts too."""
     found: set[str] = set()
-    for e in entries:
-        text = e.norm
+    texts = [e.norm for e in entries if e.label]
+    pairs = [a + b for a, b in zip(texts, texts[1:], strict=False)]
+    for text in texts + pairs:
         for fmt, words in MARKERS.items():
             if any(w in text for w in words):
                 found.add(fmt)
@@ -64,8 +69,18 @@ def _requests_structure(entries: list[Entry]) -> str | None:
     return None
 
 
-def _entries(copy: Copy) -> dict[str, list[Entry]]:
-    return {t: build_entries(lines) for t, lines in copy.sections.items()}
+def _entries(copy: Copy, errors: dict[str, str] | None = None) -> dict[str, list[Entry]]:
+    """Each section's entries, read on its own: a section whose rows cannot be read gets no
+    entries and an error in ``errors`` (its table's name as the key), the others are kept."""
+    out: dict[str, list[Entry]] = {}
+    for table, lines in copy.sections.items():
+        try:
+            out[table] = build_entries(lines)
+        except Exception as exc:  # noqa: BLE001 - one table's failure must not cost the others
+            out[table] = []
+            if errors is not None:
+                errors[table] = f"{table}: rows not read ({type(exc).__name__}: {exc})"
+    return out
 
 
 def detect_format(
@@ -101,19 +116,33 @@ def detect_format(
     return fmt, per_table, flags
 
 
+_MAPPERS: dict[str, Callable[[list[Entry], str], TableResult]] = {
+    "active": map_active,
+    "requests": map_requests,
+    "appeals": lambda entries, _fmt: map_appeals(entries),
+}
+
+
+def _map_table(table: str, entries: list[Entry], fmt: str, cut: bool) -> TableResult:
+    """One table on its own: an exception becomes an error naming the table (no facts from it),
+    and a table whose tail rows are absent says so (``missing_rows_error``)."""
+    try:
+        tr = _MAPPERS[table](entries, fmt)
+    except Exception as exc:  # noqa: BLE001 - one table's failure must not cost the others
+        return TableResult(errors=[f"{table}: not read ({type(exc).__name__}: {exc})"])
+    missing = missing_rows_error(table, fmt, {c.item for c in tr.cells}, cut)
+    if missing:
+        tr.errors.append(missing)
+    return tr
+
+
 def _map_copy(
-    entries_of: dict[str, list[Entry]], fmt: str, per_table: dict[str, str]
+    copy: Copy, entries_of: dict[str, list[Entry]], fmt: str, per_table: dict[str, str]
 ) -> dict[str, TableResult]:
-    out: dict[str, TableResult] = {}
-    for table, entries in entries_of.items():
-        tfmt = per_table.get(table, fmt)
-        if table == "active":
-            out[table] = map_active(entries, tfmt)
-        elif table == "requests":
-            out[table] = map_requests(entries, tfmt)
-        else:
-            out[table] = map_appeals(entries)
-    return out
+    return {
+        table: _map_table(table, entries, per_table.get(table, fmt), copy.cut == table)
+        for table, entries in entries_of.items()
+    }
 
 
 def _to_fact(cell: RawCell, fmt: str) -> Fact:
@@ -138,11 +167,15 @@ def extract_document(doc: Document) -> ExtractResult:
         result.checks.extend(completeness_checks([], set(), None))
         result.flags.extend(classify(doc, meta, 0))
         return result
-    entries = [_entries(c) for c in copies]
+    read_errors: list[dict[str, str]] = [{} for _ in copies]
+    entries = [_entries(c, errs) for c, errs in zip(copies, read_errors, strict=True)]
     fmt, per_table, flags = detect_format(copies[0], meta.year, entries[0])
     result.format = fmt
     result.flags.extend(flags)
-    mapped = [_map_copy(e, fmt, per_table) for e in entries]
+    mapped = [_map_copy(c, e, fmt, per_table) for c, e in zip(copies, entries, strict=True)]
+    for m, errs in zip(mapped, read_errors, strict=True):
+        for table, error in errs.items():
+            m[table].errors.insert(0, error)
     chosen = mapped[0]
     if len(mapped) > 1:
         keys = [
