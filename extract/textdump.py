@@ -17,11 +17,12 @@ whether an empty cell is a blank value or filler).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from nianbao.core.document import Document, DocumentError, Paragraph, Table
 
 from .charset import decode
-from .textpipes import piped_blocks
+from .textpipes import piped_blocks, split_piped
 
 _NUMERIC_TOKEN = re.compile(r"^[+\-−減减增]?\d[\d,，.]*(?:万元|元|件|项|个|%)?$|^[/／\-—–－]+$")
 _PROSE_PUNCT = re.compile(r"[，。；：,;:！？]")
@@ -64,11 +65,30 @@ def _is_prose(line: str) -> bool:
     return len(bare) > 60 or (len(bare) > 30 and len(_PROSE_PUNCT.findall(bare)) >= 2)
 
 
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
+_MD_RULE_CELL = re.compile(r"^:?-{3,}:?$")
+
+
+def _without_markdown(lines: Iterable[str]) -> list[str]:
+    """Non-blank lines without Markdown's own markup: captures that turn a report into Markdown
+    print headings as ``## 二、主动公开政府信息情况`` and put a delimiter row (``|---|---|``)
+    under each table's first row; that row is no table row and the ``##`` is no text."""
+    out: list[str] = []
+    for line in lines:
+        if "|" in line:
+            cells = split_piped(line)
+            if len(cells) >= 2 and all(_MD_RULE_CELL.match(c) for c in cells):
+                continue
+        line = _MD_HEADING.sub("", line)
+        if line:
+            out.append(line)
+    return out
+
+
 def parse_text(text: str, source: str = "") -> Document:
     """Parse a decoded text dump."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
-    lines = [ln.strip() for ln in text.split("\n")]
-    lines = [ln for ln in lines if ln]
+    lines = _without_markdown(ln.strip() for ln in text.split("\n"))
     if sum(1 for ln in lines if "|" in ln) >= 5:
         blocks = piped_blocks(lines, _is_prose)
     else:

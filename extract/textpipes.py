@@ -13,10 +13,9 @@ closing pipe opens the next line (``| b`` or ``|``) is a cell of its own row, an
 pipe closes it and nothing more.  Exception: when every piped line of the dump is a framed row
 (``| a | b |``, Markdown tables), a leading pipe opens its row and closes nothing.  A pipe-less
 line that no pipe closes stays a paragraph (headings, prose, info-box lines), and so does a
-closed line that reads as a sentence or a Markdown heading: prose never becomes a cell.  Empty
-cells between pipes on one line are kept, a line of k pipes gives k-1 empty cells (after the
-pipe that closes a cell above, if any), as before: the transform tells blank values from
-filler.
+closed line that reads as a sentence: prose never becomes a cell.  Empty cells between pipes on
+one line are kept, a line of k pipes gives k-1 empty cells (after the pipe that closes a cell
+above, if any), as before: the transform tells blank values from filler.
 """
 
 from __future__ import annotations
@@ -64,10 +63,10 @@ _COLON_OUTSIDE_PARENS = re.compile(r"[:：](?![^(（]*[)）])")
 
 
 def _stays_paragraph(line: str, is_prose: Callable[[str], bool]) -> bool:
-    """A line that a pipe on the next line closes, but that is no cell all the same: prose, a
-    Markdown heading (``### 第二十条第（一）项`` above a ``| a | b |`` table), or an info line
-    with two ``label：value`` pairs (a cell would lose the second to the info-box reader)."""
-    if line.startswith("#") or is_prose(line):
+    """A line that a pipe on the next line closes, but that is no cell all the same: prose, or
+    an info line with two ``label：value`` pairs (a cell would lose the second to the info-box
+    reader)."""
+    if is_prose(line):
         return True
     return len(_COLON_OUTSIDE_PARENS.findall(line)) >= 2
 

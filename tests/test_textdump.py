@@ -195,18 +195,59 @@ def test_values_before_a_label_close_the_previous_row() -> None:
 # ------------------------------------------------------------------------ paragraphs stay
 
 
-def test_prose_and_headings_stay_paragraphs() -> None:
+def test_prose_and_info_lines_stay_paragraphs_though_a_pipe_follows() -> None:
     prose = "2024年,本机关认真贯彻落实《条例》,主动公开政府信息136条,依法办理申请。"
-    md = "### 第二十条第（一）项"
     info = "发布机构：某某局　发布日期：2025-01-20"
-    text = (
-        f"{prose}\n| x |\n{md}\n| 信息内容 | 本年制发件数 |\n{info}\n| 规章 | 3 |\n| 0 |\n| 15 |\n"
-    )
-    doc = parse_text(text)
-    assert doc.paragraphs() == [prose, md, info]
+    cell = "第二十条第(一)项"
+    text = f"{prose}\n| x |\n{info}\n|\n{cell}\n| 信息内容 | 本年制发件数 |\n规章 |\n3 |\n0 |\n"
+    assert shape(parse_text(text)) == [
+        ("P", prose),
+        ("x",),
+        ("P", info),
+        (cell,),
+        ("信息内容", "本年制发件数"),
+        ("规章",),
+        ("3",),
+        ("0",),
+    ]
     # A pipe-less line that no pipe closes is a paragraph, as before.
     text = "一、总体情况\n本年度无\n" + one_cell_per_line("end")
     assert parse_text(text).paragraphs()[:3] == ["一、总体情况", "本年度无", HEAD.strip()]
+
+
+def test_framed_rows_keep_the_line_above_a_paragraph() -> None:
+    """In a dump of '| a | b |' rows only, a leading pipe opens a row: the heading above the
+    table stays a paragraph (as it did before separators could stand at a line's start)."""
+    doc = parse_text(rows_per_line(lead=True))
+    assert doc.paragraphs() == [HEAD.strip()]
+    assert shape(doc)[1:3] == [
+        ("第二十条第(一)项",),
+        ("信息内容", "本年制发件数", "本年废止件数", "现行有效件数"),
+    ]
+
+
+def test_markdown_capture_reads_like_rows() -> None:
+    """Markdown captures: '## ' before headings, a '|---|---|' delimiter under each table's
+    first row.  Neither is report text: the delimiter cells would read as dash placeholders."""
+    md = """## 二、主动公开政府信息情况
+
+### 第二十条第(一)项
+| 信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |
+|---|:---:|---|---|
+| 规章 | 3 | 0 | 15 |
+| 行政规范性文件 | 61 | 59 | 422 |
+
+### 第二十条第(五)项
+| 信息内容 | 本年处理决定数量 |
+| --- | --- |
+| 行政许可 | 7 |
+"""
+    plain = md.replace("#", "").replace("|---|:---:|---|---|\n", "").replace("| --- | --- |\n", "")
+    assert parse_text(md).blocks == parse_text(plain).blocks
+    assert parse_text(md).paragraphs() == [HEAD.strip(), CELLS[0], CELLS[13]]
+    assert facts(md) == ACTIVE_FACTS
+    # A dash placeholder cell on its own is a value, not a delimiter.
+    assert shape(parse_text(one_cell_per_line("end").replace("\n15 |", "\n--- |")))[9] == ("---",)
 
 
 def test_pipeless_dump_takes_stray_filler_for_a_separator() -> None:
