@@ -85,11 +85,34 @@ def _without_markdown(lines: Iterable[str]) -> list[str]:
     return out
 
 
+def _pipes_separate(lines: list[str]) -> bool:
+    """Pipe mode: five or more lines carry a pipe, and the pipes are the dump's separators.
+    They are not when no pipe stands between two cells and most lines holding numbers have no
+    pipe to close them: a space- or line-separated dump whose captions alone carry span filler
+    (``第二十条第(一)项 | |||`` above ``规章 0 0 0``) reads as pipe-less."""
+    piped = [ln for ln in lines if "|" in ln]
+    if len(piped) < 5:
+        return False
+    if any(sum(1 for c in split_piped(ln) if c) >= 2 for ln in piped):
+        return True
+    unclosed = sum(
+        1
+        for ln, nxt in zip(lines, [*lines[1:], ""], strict=True)
+        if "|" not in ln and not nxt.startswith("|") and _holds_number(ln)
+    )
+    return len(piped) >= unclosed
+
+
+def _holds_number(line: str) -> bool:
+    """A line with a standalone number: a value or a row of them, not a sentence."""
+    return any(_NUMERIC_TOKEN.match(t) for t in line.split()) and not _is_prose(line)
+
+
 def parse_text(text: str, source: str = "") -> Document:
     """Parse a decoded text dump."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
     lines = _without_markdown(ln.strip() for ln in text.split("\n"))
-    if sum(1 for ln in lines if "|" in ln) >= 5:
+    if _pipes_separate(lines):
         blocks = piped_blocks(lines, _is_prose)
     else:
         blocks = _pipeless_blocks(lines)

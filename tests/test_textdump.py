@@ -172,6 +172,19 @@ def test_caption_row_with_filler_in_a_row_per_line_dump() -> None:
     assert facts(without_leading) == ACTIVE_FACTS
 
 
+@pytest.mark.parametrize("style", ["spaces", "blank_lines"])
+@pytest.mark.parametrize("fmt", catalogue.FORMATS)
+def test_pipeless_dump_whose_captions_carry_filler(fmt: str, style: str) -> None:
+    """Space-separated rows, captions printed '第二十条第(一)项 | |||' (five of them in 2019:
+    enough pipes for pipe mode, which then took every row for a paragraph)."""
+    for seed in range(3):
+        report = random_report(random.Random(seed), fmt)
+        lines = render_text(report, style).splitlines()
+        text = "\n".join(f"{ln} | |||" if ln.startswith("第二十条") else ln for ln in lines)
+        assert text.count(" | |||") == (5 if fmt == "2019" else 4)
+        assert facts(text) == {k: c.raw for k, c in report.cells.items()}
+
+
 def test_values_before_a_label_close_the_previous_row() -> None:
     """A dump that breaks lines anywhere prints '15 | 行政规范性文件 |': 15 is 规章's."""
     rows = [["规章", "3", "0"], ["15", "行政规范性文件", "61"], ["59", "422"]]
