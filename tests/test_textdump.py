@@ -309,6 +309,10 @@ def test_synth_report_in_random_placements_gives_its_facts(
     assert got == {k: (c.value, c.unit, c.raw) for k, c in report.cells.items()}
     assert len(result.facts) == catalogue.expected_count(fmt)
     assert result.errors == [] and result.failed_checks == []
+    m, want = result.meta, report.meta
+    assert (m.title, m.agency, m.year) == (want.title, want.agency, want.year)
+    if report.info_box:
+        assert (m.published, m.index_no) == (want.published, want.index_no)
 
 
 # A blank value cell cannot be printed in these placements (it would read as span filler).
