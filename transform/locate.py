@@ -97,7 +97,8 @@ def _anchor(line: Line, current: str | None) -> str | None:
         return "active"
     if ("勾稽关系" in first or first == "申请人情况") and current != "requests":
         return "requests"
-    if first == "行政复议" and current != "appeals":
+    appeals_head = first == "行政复议" or (first.startswith("行政复议") and "行政诉讼" in first)
+    if appeals_head and current != "appeals":  # `行政复议 行政诉讼` as one pipe-less cell
         return "appeals"
     return None
 

@@ -133,6 +133,8 @@ def _map_table(table: str, entries: list[Entry], fmt: str, cut: bool) -> TableRe
     missing = missing_rows_error(table, fmt, {c.item for c in tr.cells}, cut)
     if missing:
         tr.errors.append(missing)
+    elif not tr.cells and not tr.errors:
+        tr.errors.append(f"{table}: section located but no row read")
     return tr
 
 
