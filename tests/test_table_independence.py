@@ -284,6 +284,50 @@ def test_a_table_whose_mapper_raises_costs_only_itself(monkeypatch, table: str) 
     assert tables_found.ok is False and f"missing {table}" in tables_found.detail
 
 
+def test_a_section_whose_rows_cannot_be_read_costs_only_itself(monkeypatch) -> None:
+    """build_entries raising on 三's lines: 二 and 四 are read all the same."""
+    real = report.build_entries
+
+    def flaky(lines):
+        if any("勾稽关系" in cell for line in lines for cell in line.cells):
+            raise ValueError("unreadable rows")
+        return real(lines)
+
+    monkeypatch.setattr(report, "build_entries", flaky)
+    r = random_report(random.Random(8), "2019")
+    result = extract(render(r, "cells"), "flaky")
+    assert result.format == "2019"
+    assert "requests: rows not read (ValueError: unreadable rows)" in result.errors
+    truth = synth_truth(r)
+    _table_facts(result, truth, "active")
+    _table_facts(result, truth, "appeals")
+    assert not any(k[0] == "requests" for k in facts_of(result))
+
+
+def _without_section(text: str, k: int) -> str:
+    """The text without section ``k``'s heading and table (up to the next section)."""
+    return text[: text.index(HEADS[k])] + text[text.index(HEADS[k + 1]) :]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_format_read_from_each_tables_own_labels(fmt: str) -> None:
+    """The title's year says the other format; each table's labels still decide its own."""
+    other_year = 2019 if fmt == "2021" else 2022
+    r = random_report(random.Random(31), fmt, year=other_year)
+    text = render(r, "rows").decode()
+    truth = synth_truth(r)
+    # 二 alone (三 cut before its first row): 二's markers decide.
+    alone = text[: text.index("一、本年新收")]
+    result = extract(alone.encode(), "active-only")
+    assert result.format == fmt
+    _table_facts(result, truth, "active")
+    # 二 missing altogether: 三's own structure decides.
+    result = extract(_without_section(text, 0).encode(), "no-active")
+    assert result.format == fmt
+    _table_facts(result, truth, "requests")
+    _table_facts(result, truth, "appeals")
+
+
 # ------------------------------------------------------------------------------ headings
 
 

@@ -158,6 +158,45 @@ def _to_fact(cell: RawCell, fmt: str) -> Fact:
     return Fact(cell.table, cell.item, cell.column, value, unit, cell.raw)
 
 
+def _choose_copy(
+    mapped: list[dict[str, TableResult]], result: ExtractResult
+) -> dict[str, TableResult]:
+    """The copy of the tables to report (the first; the fullest when copies differ), with a
+    ``copies_agree`` check when the page carries more than one."""
+    if len(mapped) == 1:
+        return mapped[0]
+    keys = [
+        sorted((c.table, c.item, c.column, c.raw) for t in m.values() for c in t.cells)
+        for m in mapped
+    ]
+    same = all(k == keys[0] for k in keys[1:])
+    result.checks.append(
+        Check(
+            "copies_agree",
+            same,
+            f"{len(mapped)} copies of the tables on the page; "
+            + ("identical" if same else "they differ: the fullest copy is used"),
+        )
+    )
+    if same:
+        return mapped[0]
+    return max(mapped, key=lambda m: sum(len(t.cells) for t in m.values()))
+
+
+def _add_table(result: ExtractResult, table: str, tr: TableResult, fmt: str) -> None:
+    """One table's facts, errors and flags into ``result``; a cell that cannot be turned into
+    a fact costs that table's facts only, with an error naming it."""
+    result.errors.extend(tr.errors)
+    result.flags.extend(tr.flags)
+    try:
+        facts = [_to_fact(c, fmt) for c in tr.cells]
+    except Exception as exc:  # noqa: BLE001 - one table's failure must not cost the others
+        result.errors.append(f"{table}: values not read ({type(exc).__name__}: {exc})")
+        tr.cells.clear()
+        return
+    result.facts.extend(facts)
+
+
 def extract_document(doc: Document) -> ExtractResult:
     """Locate the standard tables of ``doc``, map them to codes, run the checks."""
     meta = extract_meta(doc)
@@ -178,30 +217,10 @@ def extract_document(doc: Document) -> ExtractResult:
     for m, errs in zip(mapped, read_errors, strict=True):
         for table, error in errs.items():
             m[table].errors.insert(0, error)
-    chosen = mapped[0]
-    if len(mapped) > 1:
-        keys = [
-            sorted((c.table, c.item, c.column, c.raw) for t in m.values() for c in t.cells)
-            for m in mapped
-        ]
-        same = all(k == keys[0] for k in keys[1:])
-        result.checks.append(
-            Check(
-                "copies_agree",
-                same,
-                f"{len(mapped)} copies of the tables on the page; "
-                + ("identical" if same else "they differ: the fullest copy is used"),
-            )
-        )
-        if not same:
-            chosen = max(mapped, key=lambda m: sum(len(t.cells) for t in m.values()))
+    chosen = _choose_copy(mapped, result)
     for table in catalogue.TABLES:
-        tr = chosen.get(table)
-        if tr is None:
-            continue
-        result.errors.extend(tr.errors)
-        result.flags.extend(tr.flags)
-        result.facts.extend(_to_fact(c, per_table.get(table, fmt)) for c in tr.cells)
+        if table in chosen:
+            _add_table(result, table, chosen[table], per_table.get(table, fmt))
     found = [t for t in catalogue.TABLES if t in chosen and chosen[t].found]
     values = {(f.table, f.item, f.column): f.value for f in result.facts}
     result.checks.extend(completeness_checks(found, set(values), fmt))
