@@ -119,7 +119,7 @@ def cut(data: bytes, at: int, mode: str, html: bool) -> tuple[bytes, int | None]
     hs = heads(data)
     nxt = next(h for h in hs if h > at)
     if html:
-        nxt = data.rfind(b"<p", 0, nxt)
+        nxt = data.lower().rfind(b"<p", 0, nxt)
     return data[:at] + b"\n" + data[nxt:], nxt
 
 
