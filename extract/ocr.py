@@ -45,6 +45,7 @@ REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"
 # reading scored 0.00 (the copies of a tiled glyph disagreed), the lowest correct one ~0.65;
 # 0.6 blanks no correct cell there and keeps a margin below the correct ones.
 MIN_CONFIDENCE = 0.60
+ORT_THREADS = 1  # ONNX Runtime threads per recogniser session (see _Recogniser.__init__)
 MAX_PIXELS = 40_000_000  # decompression-bomb guard: ~ an A3 page at 600 dpi
 _REC_H = 48  # the recogniser's input height
 _PAD = 8  # white margin left and right of a crop, in model pixels
@@ -56,6 +57,8 @@ _STRIDE = 8  # model pixels per CTC time step
 # (this model reads a lone '0' as '。' or 'o' with p('0') ~ 0.01; a round glyph of digit
 # height in a number cell is a zero, and 0-vs-8/6/9 confusions still score low.)
 _LOOKALIKE = {"0": "oOｏＯ〇○。°", "1": "lIｌＩ|丨"}
+_PROSE_LINES = 40  # long body-text lines read per document (the top of the report)
+_SHORT_LINE = 24  # glyph heights: a line this wide or narrower (a heading) is always read
 _PROBE_LINES = 4  # text lines read both ways up to tell an upside-down page
 _UPRIGHT = 0.8  # every probe line reads at least this well: the page is upright
 _DIGITISH = set("0123456789.,，").union(*_LOOKALIKE.values())
@@ -127,6 +130,12 @@ class _Recogniser:
         ort = _module("onnxruntime")
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
+        # One thread per session and no spin-waiting: pages are read in parallel by the
+        # caller's workers (one per core), and on a busy 2-core machine spinning intra-op
+        # threads of several sessions measured ~10x slower than plain single-threaded runs.
+        opts.intra_op_num_threads = ORT_THREADS
+        opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         path = str(_model_dir() / REC_MODEL)  # type: ignore[operator]
         self.session = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
@@ -414,9 +423,12 @@ def _analyse(gray: np.ndarray) -> _Page:
     vmask = cv2.morphologyEx(binv, cv2.MORPH_OPEN, vk) > 0
     rulings = (hmask | vmask).astype(np.uint8)
     wide = cv2.dilate(rulings, np.ones((5, 5), np.uint8)) > 0
-    clean = gray.copy()
-    clean[wide] = 255
     text_ink = _despeck(ink & ~wide)
+    # The recogniser sees only the glyphs (and a pixel of their edge) on white: grain and
+    # specks left on the paper of a scan were read as extra '.'/'0' beside lone digits.
+    near = cv2.dilate(text_ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    clean = gray.copy()
+    clean[~near] = 255
 
     tables: list[_TableGeom] = []
     n, labels, stats, _ = cv2.connectedComponentsWithStats(
@@ -593,6 +605,8 @@ def _choose(text: str, conf: float, ntext: str, nconf: float) -> tuple[str, floa
 class _Stats:
     scores: list[float]
     low: int = 0
+    prose_left: int = 0  # long prose lines still to read (see _PROSE_LINES)
+    prose_skipped: int = 0
 
 
 def _upside_down(gray: np.ndarray) -> bool:
@@ -630,6 +644,23 @@ def _upside_down(gray: np.ndarray) -> bool:
     return sum(down) > sum(up) + 0.1 * len(crops)
 
 
+def _keep_line(line: _Line, ch: int, stats: _Stats) -> bool:
+    """Whether to read a text line outside the tables.
+
+    Recognition costs by line width, and a page of body text is ~2x a page of tables.  The
+    transform needs the headings (short), lines split into cells (unruled tables) and the top
+    of the report (title, period and agency are looked for in its first 40 paragraphs); long
+    one-segment prose lines past the first :data:`_PROSE_LINES` are counted, not read.
+    """
+    if len(line.segs) > 1 or line.segs[-1][1] - line.segs[0][0] <= _SHORT_LINE * ch:
+        return True
+    if stats.prose_left > 0:
+        stats.prose_left -= 1
+        return True
+    stats.prose_skipped += 1
+    return False
+
+
 def _read_page(
     gray: np.ndarray, stats: _Stats, warnings: list[str], base: int
 ) -> list[tuple[int, Block]]:
@@ -640,6 +671,7 @@ def _read_page(
     for t in page.tables:
         for c in t.cells:
             jobs.extend(c.lines)
+    page.lines = [ln for ln in page.lines if _keep_line(ln, page.char_h, stats)]
     for ln in page.lines:
         jobs.extend((ln.y0, ln.y1, a, b) for a, b in ln.segs)
     crops = [_crop(page.gray, b, page.char_h) for b in jobs]
@@ -673,34 +705,105 @@ def _read_page(
                     rows[r][col] = text
                     span[r][col] = (r, col) != (c.r0, c.c0)
         blocks.append((t.box[0], Table(rows=rows, span=span)))
-    unruled: list[tuple[int, list[str]]] = []
+    unruled: list[_Unruled] = []
     for ln in page.lines:
-        cells = [next(reads)[0] for _ in ln.segs]
-        unruled.append((ln.y0, cells))
-    blocks.extend(_unruled_blocks(unruled))
+        raw = [next(reads) for _ in ln.segs]
+        chosen = [_choose(*r) for r in raw]
+        unruled.append(
+            _Unruled(
+                ln.y0, [r[0] for r in raw], [c[0] for c in chosen], [c[1] for c in chosen], ln.segs
+            )
+        )
+    blocks.extend(_unruled_blocks(unruled, stats, warnings))
     blocks.sort(key=lambda b: b[0])
     return blocks
 
 
-def _unruled_blocks(lines: list[tuple[int, list[str]]]) -> list[tuple[int, Block]]:
-    """Lines outside ruled tables: runs of ≥2 multi-segment lines become a (ragged) table,
-    anything else a paragraph — the fallback for tables printed without rulings."""
+@dataclass(slots=True)
+class _Unruled:
+    y: int
+    raw: list[str]  # free readings (paragraphs keep these)
+    texts: list[str]  # digit look-alikes read as digits (table cells)
+    confs: list[float]
+    segs: list[tuple[int, int]]
+
+
+def _unruled_blocks(
+    lines: list[_Unruled], stats: _Stats, warnings: list[str]
+) -> list[tuple[int, Block]]:
+    """Lines outside ruled tables: runs of ≥2 multi-segment lines become a table, anything
+    else a paragraph — the fallback for tables printed without rulings (or rulings too faint
+    to find).  The table's columns come from clustering the segments' x ranges
+    (:func:`_columns`), so a blank cell stays in its column instead of pulling the numbers to
+    its right one column left; when no consistent columns exist the rows stay ragged."""
     out: list[tuple[int, Block]] = []
     i = 0
     while i < len(lines):
         j = i
-        while j < len(lines) and len([c for c in lines[j][1] if c]) >= 2:
+        while j < len(lines) and len([c for c in lines[j].texts if c]) >= 2:
             j += 1
         if j - i >= 2:
-            out.append((lines[i][0], Table(rows=[[c for c in ln[1] if c] for ln in lines[i:j]])))
+            out.append((lines[i].y, _unruled_table(lines[i:j], stats, warnings)))
             i = j
             continue
-        y, cells = lines[i]
-        text = " ".join(c for c in cells if c)
+        text = " ".join(c for c in lines[i].raw if c)
         if text:
-            out.append((y, Paragraph(text)))
+            out.append((lines[i].y, Paragraph(text)))
         i += 1
     return out
+
+
+def _columns(lines: list[_Unruled]) -> list[tuple[int, int]] | None:
+    """Column x ranges of an unruled table: those of its fullest rows (the most segments),
+    widened over every such row; None when they overlap (no consistent columns)."""
+    n = max(len(ln.segs) for ln in lines)
+    full = [ln.segs for ln in lines if len(ln.segs) == n]
+    cols = [(min(s[k][0] for s in full), max(s[k][1] for s in full)) for k in range(n)]
+    if any(a[1] >= b[0] for a, b in zip(cols, cols[1:], strict=False)):
+        return None
+    return cols
+
+
+def _unruled_table(lines: list[_Unruled], stats: _Stats, warnings: list[str]) -> Table:
+    """One unruled table; number cells pass the same confidence gate as ruled ones (flagged
+    as ``ocr_low_confidence_unruled:<row>,<col>:<text>:<score>``).
+
+    Without rulings, a number's column is inferred, and a row with fewer segments than the
+    table has columns (a blank, two cells read as one, a label wrapped across lines) may put
+    it under the wrong header: numbers are kept only in rows that fill every column, the
+    others are blanked and flagged ``ocr_unruled_unplaced:<row>,<col>:<text>``."""
+    cols = _columns(lines)
+    rows: list[list[str]] = []
+    for r, ln in enumerate(lines):
+        row = [""] * len(cols) if cols else []
+        placed = cols is not None and len(ln.segs) == len(cols)
+        for (a, b), text, conf in zip(ln.segs, ln.texts, ln.confs, strict=True):
+            col = _column_of(a, b, cols) if cols else len(row)
+            if _numberlike(text):
+                text = unicodedata.normalize("NFKC", text).replace(" ", "")
+                stats.scores.append(conf)
+                if not placed:
+                    warnings.append(f"ocr_unruled_unplaced:{r},{col}:{text}")
+                    text = ""
+                elif conf < MIN_CONFIDENCE:
+                    warnings.append(f"ocr_low_confidence_unruled:{r},{col}:{text}:{conf:.2f}")
+                    text = ""
+            if not cols:
+                row.append(text)
+            elif text:
+                row[col] = f"{row[col]} {text}".strip()
+        rows.append(row if cols else [c for c in row if c])
+    return Table(rows=rows)
+
+
+def _column_of(a: int, b: int, cols: list[tuple[int, int]]) -> int:
+    """The column a segment overlaps most (the nearest one when it overlaps none)."""
+    overlap = [min(b, c1) - max(a, c0) for c0, c1 in cols]
+    best = max(range(len(cols)), key=lambda k: overlap[k])
+    if overlap[best] > 0:
+        return best
+    mid = (a + b) / 2
+    return min(range(len(cols)), key=lambda k: abs(mid - (cols[k][0] + cols[k][1]) / 2))
 
 
 def ocr_images(images: list[bytes], source: str = "", kind: str = "image") -> Document:
@@ -708,7 +811,7 @@ def ocr_images(images: list[bytes], source: str = "", kind: str = "image") -> Do
     ok, why = ocr_available()
     if not ok:
         raise DocumentError(f"OCR unavailable: {why}")
-    stats = _Stats([])
+    stats = _Stats([], prose_left=_PROSE_LINES)
     warnings: list[str] = []
     blocks: list[Block] = []
     n_tables = 0
@@ -723,6 +826,7 @@ def ocr_images(images: list[bytes], source: str = "", kind: str = "image") -> Do
         "ocr_low_confidence_cells": str(stats.low),
         "ocr_number_cells": str(len(stats.scores)),
         "ocr_images": str(len(images)),
+        "ocr_prose_lines_skipped": str(stats.prose_skipped),
     }
     return Document(blocks=blocks, source=source, kind=kind, hints=hints, warnings=warnings)
 
