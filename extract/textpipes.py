@@ -101,7 +101,11 @@ def piped_blocks(lines: list[str], is_prose: Callable[[str], bool]) -> list[Bloc
             continue
         closes = line.startswith("|") and (open_tail or (pending is not None and not framed))
         if pending is not None:
-            if closes and not _stays_paragraph(pending, is_prose):
+            # Between two table lines, an unclosed line is a cell as well: a heading between
+            # tables, or the first half of a wrapped label ('(一)予以' above '公开 |'), which
+            # the transform joins; either way it is no paragraph of the text.
+            inside = bool(out.rows) and not framed
+            if (closes or inside) and not _stays_paragraph(pending, is_prose):
                 out.row([pending])
             else:
                 out.paragraph(pending)

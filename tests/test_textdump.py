@@ -205,6 +205,43 @@ def test_values_before_a_label_close_the_previous_row() -> None:
     ]
 
 
+# ------------------------------------------------------------------------ wrapped labels
+
+WRAPS = [
+    # (as printed in the 'cells' dump, as wrapped)
+    ("三、本年度办理结果 |\n(一)予以公开 |", "三、本年度办理结果(一)予以\n公开 |"),
+    (
+        "(二)部分公开(区分处理的,只计这一情形,不计其他情形) |",
+        "(二)部分公开(区分处理的,只计这一\n情形,不计其他情形) |",
+    ),
+    ("1.属于国家秘密 |", "1.属于国家\n秘密 |"),
+    ("4.保护第三方合法权益 |", "4.保护第三方\n| 合法权益 |"),  # second half opens with a pipe
+]
+
+
+@pytest.mark.parametrize(("printed", "wrapped"), WRAPS, ids=["parent", "paren", "short", "start"])
+def test_row_label_wrapped_onto_a_second_line(printed: str, wrapped: str) -> None:
+    report = random_report(random.Random(1), "2021")
+    dump = render_text(report, "cells")
+    assert printed in dump
+    assert facts(dump.replace(printed, wrapped)) == {k: c.raw for k, c in report.cells.items()}
+
+
+def test_row_label_wrapped_in_a_row_per_line_dump() -> None:
+    report = random_report(random.Random(1), "2021")
+    dump = render_text(report, "rows_plain")
+    printed = "| 2.其他法律行政法规禁止公开 |"
+    assert printed in dump
+    wrapped = dump.replace(printed, "| 2.其他法律行政法规 |\n| 禁止公开 |")
+    assert facts(wrapped) == {k: c.raw for k, c in report.cells.items()}
+
+
+def test_separate_labels_and_split_header_words_are_not_joined() -> None:
+    rows = [["(三)不予公开"], ["1.属于国家秘密", "0"], ["本年新"], ["制作数量"], ["规章", "1"]]
+    entries = build_entries([Line(r, False, 0, i) for i, r in enumerate(rows)])
+    assert [e.label for e in entries] == ["", *(r[0] for r in rows)]
+
+
 # ------------------------------------------------------------------------ paragraphs stay
 
 
@@ -339,6 +376,43 @@ def test_deviations_in_random_placements_read_as_in_rows(
     want = {k: c.raw for k, c in report.cells.items()}
     assert {k: v for k, v in got.items() if want.get(k) != v} == {}
     assert set(want) - set(got) <= set(report.lenient)
+
+
+def _wrap_labels(dump: str, rng: random.Random) -> str:
+    """Every third or so label line of a 'cells' or 'rows_plain' dump broken at a random place
+    (in rows, the row's first cell: its first half on a line of its own)."""
+    out: list[str] = []
+    for line in dump.splitlines():
+        framed = line.startswith("| ")
+        cells = line.strip("| ").split(" | ") if "|" in line else []
+        first = cells[0] if cells else ""
+        if len(first) >= 4 and not any(ch.isdigit() for ch in first[-2:]) and rng.random() < 0.3:
+            k = rng.randint(1, len(first) - 1)
+            if framed:
+                out += [f"| {first[:k]} |", "| " + " | ".join([first[k:], *cells[1:]]) + " |"]
+            else:
+                out += [first[:k], line[k:]]
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+@_settings(30)
+@given(
+    seed=SEEDS,
+    wraps=SEEDS,
+    fmt=st.sampled_from(catalogue.FORMATS),
+    style=st.sampled_from(["cells", "rows_plain"]),
+)
+def test_wrapped_labels_never_give_a_wrong_number(
+    seed: int, wraps: int, fmt: str, style: str
+) -> None:
+    """Labels broken anywhere (also inside words that are labels of their own, '2.其他' /
+    '法律…'): joined where the join spells a catalogue label, else that row is missing."""
+    report = random_report(random.Random(seed), fmt)
+    got = facts(_wrap_labels(render_text(report, style), random.Random(wraps)))
+    want = {k: c.raw for k, c in report.cells.items()}
+    assert {k: v for k, v in got.items() if want.get(k) != v} == {}
 
 
 def _seed_truth(path: Path) -> dict[tuple[str, str, str], str]:

@@ -3,13 +3,16 @@
 Whatever the serialisation (HTML grid row, one cell per line, one row per line, pipe-less), a
 table reads as labels each followed by the value cells that belong to it.  An entry keeps its
 cells grouped by source row ("segments") so that the slot assignment can tell blank value
-cells from filler (formats.md §9.3–9.4).
+cells from filler (formats.md §9.3–9.4).  A row label broken over two lines or cells is joined
+back where the join spells a catalogue label (``_join_wrapped``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
+from . import catalogue
 from .labels import norm, stem
 from .locate import Line
 from .values import parse_cell
@@ -60,7 +63,47 @@ def build_entries(lines: list[Line]) -> list[Entry]:
             if tail:
                 entry.segments.append(list(tail))
             entries.append(entry)
-    return entries
+    return _join_wrapped(entries)
+
+
+@cache
+def _row_label_stems() -> frozenset[str]:
+    """Stems of every catalogue row label, both formats."""
+    return frozenset(stem(c.item_zh) for fmt in catalogue.FORMATS for c in catalogue.cells(fmt))
+
+
+def _wrapped(first: str, second: str) -> bool:
+    """``first`` and ``second`` are one row label broken over two lines or cells
+    (``三、本年度办理结果（一）予以`` / ``公开``, ``1.属于国家`` / ``秘密``): neither is a label
+    itself, and a catalogue label (four characters or more) runs across the break."""
+    known = _row_label_stems()
+    a, b = stem(first), stem(second)
+    if not a or not b or a in known or b in known:
+        return False
+    joined = stem(first + second)
+    if joined in known:  # also a break inside a parenthetical: '(二)部分公开(区分…' / '…情形)'
+        return True
+    return any(len(k) >= 4 and k in joined and k not in a and k not in b for k in known)
+
+
+def _join_wrapped(entries: list[Entry]) -> list[Entry]:
+    """A label without values followed by a label with values that completes it: one entry.
+    Only where the join spells a catalogue label, so separate labels (``（三）不予公开`` /
+    ``1.属于国家秘密``) and header words stay apart."""
+    out: list[Entry] = []
+    for e in entries:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.label
+            and not prev.segments
+            and e.n_values()
+            and _wrapped(prev.label, e.label)
+        ):
+            out[-1] = Entry(prev.label + e.label, e.segments)
+        else:
+            out.append(e)
+    return out
 
 
 def assign_slots(segments: list[list[str]], n: int) -> list[str] | None:
