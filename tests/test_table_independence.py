@@ -328,6 +328,32 @@ def test_format_read_from_each_tables_own_labels(fmt: str) -> None:
     _table_facts(result, truth, "appeals")
 
 
+def test_2021_report_keeping_the_2019_requests_table() -> None:
+    """Each table keeps its own format through mapping, completeness and identities."""
+    r21 = random_report(random.Random(41), "2021", scale=20)
+    r19 = random_report(random.Random(42), "2019", scale=20)
+    t21, t19 = render(r21, "rows").decode(), render(r19, "rows").decode()
+    spliced = (
+        t21[: t21.index(HEADS[1])]
+        + t19[t19.index(HEADS[1]) : t19.index(HEADS[2])]
+        + t21[t21.index(HEADS[2]) :]
+    )
+    result = extract(spliced.encode(), "mixed")
+    truth = {k: v for k, v in synth_truth(r21).items() if k[0] != "requests"}
+    truth |= {k: v for k, v in synth_truth(r19).items() if k[0] == "requests"}
+    assert result.format == "2021"
+    assert "format_conflict:active=2021,requests=2019" in result.flags
+    assert facts_of(result) == truth
+    checks = {c.name: c for c in result.checks}
+    assert checks["cells_found"].ok is True, checks["cells_found"].detail
+    assert checks["cells_found"].detail == f"{len(truth)} of {len(truth)} cells"
+    identities = [c for c in result.checks if c.name.startswith("requests_")]
+    assert identities and all(c.ok is True for c in identities), [
+        (c.name, c.detail) for c in identities if c.ok is not True
+    ][:3]
+    assert "requests_row_total.other_handling" in checks
+
+
 # ------------------------------------------------------------------------------ headings
 
 

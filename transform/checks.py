@@ -38,7 +38,8 @@ def _identity(name: str, left: list[tuple[str, object]], right: list[tuple[str, 
 
 
 def identity_checks(values: Values, fmt: str) -> list[Check]:
-    """I1–I4 for the requests and appeals tables (only where the table was found)."""
+    """I1–I4 for the requests and appeals tables (only where the table was found); ``fmt`` is
+    the requests table's own format (its rows differ between the catalogues)."""
     out: list[Check] = []
 
     def get(table: str, item: str, col: str) -> tuple[str, object]:
@@ -109,8 +110,13 @@ def type_checks(facts: Iterable[Fact]) -> list[Check]:
 
 
 def completeness_checks(
-    found_tables: list[str], found: set[tuple[str, str, str]], fmt: str | None
+    found_tables: list[str],
+    found: set[tuple[str, str, str]],
+    fmt: str | None,
+    per_table: dict[str, str] | None = None,
 ) -> list[Check]:
+    """tables_found, and cells_found against the catalogue: each table's own format where
+    ``per_table`` names one (a 2021 report may keep the 2019 requests table), else ``fmt``."""
     tables = list(catalogue.TABLES)
     missing = [t for t in tables if t not in found_tables]
     out = [
@@ -122,10 +128,12 @@ def completeness_checks(
         )
     ]
     if fmt is not None:
-        expected = catalogue.expected_count(fmt)
-        n_found = sum(1 for k in found if k in catalogue.cell_index(fmt))
+        fmts = {t: (per_table or {}).get(t, fmt) for t in tables}
+        cells = [c for t in tables for c in catalogue.cells(fmts[t]) if c.table == t]
+        expected = len(cells)
+        n_found = sum(1 for c in cells if (c.table, c.item, c.column) in found)
         missing_rows: dict[str, int] = {}
-        for c in catalogue.cells(fmt):
+        for c in cells:
             if (c.table, c.item, c.column) not in found:
                 key = f"{c.table}.{c.item}"
                 missing_rows[key] = missing_rows.get(key, 0) + 1

@@ -223,8 +223,8 @@ def extract_document(doc: Document) -> ExtractResult:
             _add_table(result, table, chosen[table], per_table.get(table, fmt))
     found = [t for t in catalogue.TABLES if t in chosen and chosen[t].found]
     values = {(f.table, f.item, f.column): f.value for f in result.facts}
-    result.checks.extend(completeness_checks(found, set(values), fmt))
-    result.checks.extend(identity_checks(values, fmt))
+    result.checks.extend(completeness_checks(found, set(values), fmt, per_table))
+    result.checks.extend(identity_checks(values, per_table.get("requests", fmt)))
     result.checks.extend(type_checks(result.facts))
     if not found:
         result.errors.append("no standard tables found")
