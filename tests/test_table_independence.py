@@ -7,7 +7,8 @@
 * A report whose 三 is broken in the middle (a garbage row, a row missing a cell) keeps 二 and
   四 complete and exact; so does one whose 三 cannot be read at all (the mapper raises).
 * A section whose heading is missing, garbled or out of order is still found by its anchors.
-* 2019 active headers broken inside a label across cells or lines read correctly.
+* Active-table headers broken inside a label across cells or lines (`本年新 | 制作数量`) read
+  correctly, 2019 and 2021.
 
 Cuts fall on token boundaries in text (a cut inside '123' leaves the well-formed '12', which
 no reader can tell from the truth) and before a tag in HTML, as tests/test_properties.py cuts.
@@ -400,6 +401,10 @@ SPLIT = {
     "本年新公开数量": ("本年新", "公开数量"),
     "对外公开总数量": ("对外公开", "总数量"),
     "上一年项目数量": ("上一年", "项目数量"),
+    "本年制发件数": ("本年制发", "件数"),
+    "本年废止件数": ("本年废止", "件数"),
+    "现行有效件数": ("现行有效", "件数"),
+    "本年收费金额": ("本年收费", "金额"),
 }
 
 
@@ -420,13 +425,14 @@ SPLIT_RENDERINGS = {
 
 
 @pytest.mark.parametrize("rendering", sorted(SPLIT_RENDERINGS))
-def test_2019_header_split_inside_a_label(rendering: str) -> None:
-    r = random_report(random.Random(23), "2019")
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_header_split_inside_a_label(fmt: str, rendering: str) -> None:
+    r = random_report(random.Random(23), fmt)
     data = render(r, rendering).decode()
     split = SPLIT_RENDERINGS[rendering](data)
     assert split != data
     result = extract(split.encode(), f"split.{rendering}")
-    assert result.format == "2019"
+    assert result.format == fmt
     assert not any(e.startswith("active") for e in result.errors), result.errors
     truth = synth_truth(r)
     assert facts_of(result) == truth
