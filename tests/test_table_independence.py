@@ -3,10 +3,14 @@
 * A report cut off at any point (the five real seeds, generated reports of both formats in
   text-dump and HTML renderings) keeps every table that ends before the cut complete and
   exact; the cut table yields a prefix of its rows, each exact, and an error that names the
-  table and the rows it lacks; no fact anywhere differs from the truth.
+  table and the rows it lacks; no fact anywhere differs from the truth.  The same when only
+  the table is cut and the report resumes at the next section's heading: the tables after it
+  are complete and exact too.
 * A report whose 三 is broken in the middle (a garbage row, a row missing a cell) keeps 二 and
   四 complete and exact; so does one whose 三 cannot be read at all (the mapper raises).
-* A section whose heading is missing, garbled or out of order is still found by its anchors.
+* A section whose heading is missing, garbled or out of order is still found by its anchors;
+  each table's format comes from its own labels (a 2021 report keeping the 2019 requests
+  table is mapped and checked table by table).
 * Active-table headers broken inside a label across cells or lines (`本年新 | 制作数量`) read
   correctly, 2019 and 2021.
 
