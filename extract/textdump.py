@@ -2,9 +2,11 @@
 
 Two families occur (formats.md D8):
 
-* piped dumps (five or more lines carrying a pipe): cells separated by pipes wherever they
-  stand (line end, line start, a line of their own, `` | `` inline) with span filler runs of
-  pipes; see :mod:`.textpipes`.  Pipe-less lines that no pipe closes are paragraphs.
+* piped dumps (five or more lines carrying a pipe, the pipes separating cells:
+  ``_pipes_separate``): cells separated by pipes wherever they stand (line end, line start, a
+  line of their own, `` | `` inline) with span filler runs of pipes; see :mod:`.textpipes`.
+  Pipe-less lines that no pipe closes are paragraphs.  Markdown captures are piped dumps once
+  their ``##`` heading markers and ``|---|`` delimiter rows are dropped.
 * pipe-less dumps (PDF flip-books, copy-paste): cells separated by blank lines or spaces.  Short
   lines become table rows split on whitespace, with neighbouring words re-joined so that labels
   with inner spaces (``商业 企业``) stay one cell while runs of numbers split; long prose lines
