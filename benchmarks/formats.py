@@ -64,6 +64,7 @@ def _make_scans():  # noqa: ANN202 - tests/fixtures/make_scans.py, not part of t
     path = FMT.parent / "make_scans.py"
     spec = importlib.util.spec_from_file_location("make_scans", path)
     mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = mod  # type: ignore[union-attr]  # dataclasses look it up
     spec.loader.exec_module(mod)  # type: ignore[union-attr]
     return mod
 

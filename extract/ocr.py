@@ -16,6 +16,17 @@ a null, never a wrong number) and listed in ``Document.warnings`` as
 announced by an ``ocr_table:<n>`` warning before its cells).  Cells with ink that read as
 nothing are ``ocr_unread:<row>,<col>``.  Overall numbers go to ``Document.hints``.
 
+Before the grid is looked for, each page is cleaned up by :mod:`.ocr_prep`: paper brightness
+divided out (photographs), grain median-filtered, a sideways page turned upright, skew within
+±6° levelled, a photograph's perspective undone from the largest table's outline, and an
+upside-down page (told by the recogniser, :func:`_upside_down`) turned; each step taken is a
+``ocr_page:<step>`` warning.  Lines outside ruled tables that split into several segments are an
+unruled table: columns come from clustering the segments' x ranges, and a number is kept only
+in a row that fills every column (else blanked, ``ocr_unruled_unplaced:<row>,<col>:<text>``).
+Long body-text lines past the first 40 of a document are not read (the transform looks for
+title, period and agency at the top; headings are short and always read): the count is the
+``ocr_prose_lines_skipped`` hint.
+
 Nothing is downloaded: the model files are read from the installed wheel (see
 :func:`ocr_available`); tests run OCR with sockets blocked.
 """
@@ -644,6 +655,29 @@ def _upside_down(gray: np.ndarray) -> bool:
     return sum(down) > sum(up) + 0.1 * len(crops)
 
 
+def _read_with_retry(crops: list[np.ndarray]) -> list[tuple[str, float, str, float]]:
+    """Every crop read; the ones read with no confidence at all (a tiled lone digit whose
+    copies disagreed: grain on a scan made this model call a clear '0' '。o') are read again
+    from a cleaned copy — binarised, then softened like printed glyphs — and the better
+    reading is kept.  The second reading passes the same gates; nothing is assumed."""
+    if not crops:
+        return []
+    reads = _engine().read(crops)
+    again = [i for i, r in enumerate(reads) if max(r[1], r[3]) < MIN_CONFIDENCE]
+    if again:
+        second = _engine().read([_cleaned(crops[i]) for i in again])
+        for i, r in zip(again, second, strict=True):
+            if max(r[1], r[3]) > max(reads[i][1], reads[i][3]):
+                reads[i] = r
+    return reads
+
+
+def _cleaned(crop: np.ndarray) -> np.ndarray:
+    cv2 = _cv2()
+    _, bw = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return cv2.GaussianBlur(bw, (3, 3), 0.8)
+
+
 def _keep_line(line: _Line, ch: int, stats: _Stats) -> bool:
     """Whether to read a text line outside the tables.
 
@@ -675,7 +709,7 @@ def _read_page(
     for ln in page.lines:
         jobs.extend((ln.y0, ln.y1, a, b) for a, b in ln.segs)
     crops = [_crop(page.gray, b, page.char_h) for b in jobs]
-    reads = iter(_engine().read(crops) if crops else [])
+    reads = iter(_read_with_retry(crops))
 
     blocks: list[tuple[int, Block]] = []
     for k, t in enumerate(page.tables):

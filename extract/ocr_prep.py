@@ -27,6 +27,7 @@ import numpy as np
 
 MAX_SKEW = 6.0  # degrees searched either side
 MIN_SKEW = 0.2  # degrees; below this a page is left as it is (0.2° drifts 5 px over A4 width)
+_SKEW_POINTS = 60_000
 NOISY = 4.0  # grain (grey levels, robust sigma) above which the page is median-filtered
 
 
@@ -99,8 +100,8 @@ def skew_angle(binv: np.ndarray) -> float:
     ys, xs = np.nonzero(binv[::2, ::2])
     if len(ys) < 200:
         return 0.0
-    if len(ys) > 200_000:
-        pick = np.random.default_rng(0).choice(len(ys), 200_000, replace=False)
+    if len(ys) > _SKEW_POINTS:  # a sample levels as well and ~60 angles are tried
+        pick = np.random.default_rng(0).choice(len(ys), _SKEW_POINTS, replace=False)
         ys, xs = ys[pick], xs[pick]
     ys = ys.astype(np.float64)
     xs = xs.astype(np.float64) - xs.mean()
