@@ -96,11 +96,11 @@ def _join_wrapped(entries: list[Entry]) -> list[Entry]:
         if (
             prev is not None
             and prev.label
-            and not prev.segments
+            and not prev.n_values()  # at most span filler after the first half
             and e.n_values()
             and _wrapped(prev.label, e.label)
         ):
-            out[-1] = Entry(prev.label + e.label, e.segments)
+            out[-1] = Entry(prev.label + e.label, prev.segments + e.segments)
         else:
             out.append(e)
     return out
