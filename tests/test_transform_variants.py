@@ -301,3 +301,45 @@ def test_all_blank_row_maps_to_nulls_only_with_exact_cells():
     r = doc(ACTIVE_2021 + text + APPEALS)
     assert ("requests", "unable_unclear", "total") not in facts(r)
     assert any(e.startswith("requests.unable_unclear:") for e in r.errors)
+
+
+def test_tables_numbered_apart_from_the_sections() -> None:
+    """Shanghai's department template in a Markdown capture: six text sections (三、主动公开工作
+    情况, 四、政府信息公开申请情况 …), then the tables under their own titles numbered 一/二/三,
+    each title repeated as a caption (表二：…) and no anchor row (第二十条, 勾稽关系, 行政复议) left
+    inside the pipe tables.  The titles open the tables; the text sections with similar words do
+    not, and the repeated caption opens no second copy."""
+    text = """一、总体情况
+全年收到政府信息公开申请34件。
+三、主动公开工作情况
+本年发布信息393件。
+四、政府信息公开申请情况
+全年收到政府信息公开申请34件，上年结转2件。
+一、主动公开政府信息情况
+第二十条第（一）项
+## 表二：主动公开政府信息情况
+| 信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |
+|---|---|---|---|
+| 规章 | 1 | 0 | 5 |
+| 行政规范性文件 | 3 | 2 | 40 |
+二、收到和处理政府信息公开申请情况
+## 表三：收到和处理政府信息公开申请情况
+| 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |
+|---|---|---|---|---|---|---|
+| 一、本年新收政府信息公开申请数量 | 32 | 2 | 0 | 0 | 0 | 0 | 34 |
+| 二、上年结转政府信息公开申请数量 | 2 | 0 | 0 | 0 | 0 | 0 | 2 |
+三、政府信息公开行政复议、行政诉讼情况
+| 维持 | 纠正 | 其他 | 尚未审结 | 总计 | 维持 | 纠正 | 其他 | 尚未审结 | 总计 | 维持 | 纠正 | 其他 | 尚未审结 | 总计 |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| 1 | 0 | 0 | 0 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |
+五、存在的主要问题及改进情况
+"""
+    r = doc(text)
+    f = facts(r)
+    assert f[("active", "regulation", "in_force")].value == 5
+    assert f[("active", "normative_doc", "in_force")].value == 40
+    assert f[("requests", "new", "commercial")].value == 2
+    assert f[("requests", "carried_over", "total")].value == 2
+    assert f[("appeals", "review", "upheld")].value == 1
+    assert f[("appeals", "review", "total")].value == 1
+    assert not any(c.name == "copies_agree" for c in r.checks)

@@ -16,11 +16,12 @@ may be cells whose text was cut off, so they are dropped rather than read as bla
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from nianbao.core.document import Document, Paragraph, Table
 
-from .labels import heading_number, norm
+from .labels import heading_number, norm, stem
 
 SECTION_OF_HEADING = {"二": "active", "三": "requests", "四": "appeals"}
 
@@ -60,6 +61,22 @@ def lines_of(doc: Document, limit: int | None = None) -> list[Line]:
     return out if limit is None else out[:limit]
 
 
+# The standard tables' own titles (stems).  Some templates number the tables apart from the
+# report's sections (Shanghai's departments: 一、主动公开政府信息情况 after six text sections;
+# captions such as 表二：…), so a line that is exactly one of these titles opens its table
+# whatever number it carries.
+_TABLE_TITLES = {
+    "主动公开政府信息情况": "active",
+    "收到和处理政府信息公开申请情况": "requests",
+    "政府信息公开行政复议行政诉讼情况": "appeals",
+}
+_CAPTION = re.compile(r"^表[一二三四1-4][:：、.]?")
+
+
+def _titled(text: str) -> str | None:
+    return _TABLE_TITLES.get(stem(_CAPTION.sub("", text)))
+
+
 def _heading(line: Line) -> str | None:
     """The section a heading line opens: 'active', 'requests', 'appeals', 'other', or None."""
     nonempty = [c for c in line.cells if c]
@@ -68,6 +85,9 @@ def _heading(line: Line) -> str | None:
     text = norm(nonempty[0])
     if len(text) > 40:
         return None
+    titled = _titled(text)
+    if titled is not None:
+        return titled
     num = heading_number(text)
     if num is None:
         return None
@@ -114,6 +134,8 @@ def find_copies(doc: Document) -> list[Copy]:
         if opened is not None:
             if opened in ("active", "requests", "appeals"):
                 cur = copies[-1]
+                if opened == current and not cur.sections[opened]:
+                    continue  # a caption repeating the heading just read (表二：…)
                 if opened in cur.sections:  # the same section again: a second copy
                     copies.append(Copy())
                 copies[-1].sections[opened] = []
