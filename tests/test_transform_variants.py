@@ -343,3 +343,16 @@ def test_tables_numbered_apart_from_the_sections() -> None:
     assert f[("appeals", "review", "upheld")].value == 1
     assert f[("appeals", "review", "total")].value == 1
     assert not any(c.name == "copies_agree" for c in r.checks)
+
+
+def test_misprinted_numbered_label_keeps_its_row() -> None:
+    """A real report prints '2.其他法律行政止公开' (法规禁 dropped): the sub-number and most of the
+    words name the row.  A misprint under another number is not taken for it."""
+    rows = {5: "2 | 0 | 0 | 0 | 0 | 0 | 2"}
+    text = ACTIVE_2021 + requests_rows(rows) + APPEALS
+    good = facts(doc(text.replace("2.其他法律行政法规禁止公开", "2.其他法律行政止公开")))
+    assert good[("requests", "deny_law_prohibited", "natural")].value == 2
+    assert good[("requests", "deny_law_prohibited", "total")].value == 2
+    wrong_number = doc(text.replace("2.其他法律行政法规禁止公开", "7.其他法律行政止公开"))
+    assert ("requests", "deny_law_prohibited", "natural") not in facts(wrong_number)
+    assert any("其他法律行政止公开" in e for e in wrong_number.errors)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
 from . import catalogue
@@ -106,8 +107,31 @@ def match_request_label(label: str, fmt: str) -> tuple[str, str] | None:
         return ("item", stems[key])
     if key in _REQUEST_ALIASES:
         return ("item", _REQUEST_ALIASES[key])
-    hit = _fuzzy(key, stems)
+    hit = _fuzzy(key, stems) or _misprint(label, fmt)
     return ("item", hit) if hit else None
+
+
+_ITEM_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.、．]")
+
+
+def _misprint(label: str, fmt: str) -> str | None:
+    """The one numbered row whose label differs from the printed one by a misprint: the same
+    sub-number and at least 80 % of the characters in order (a real report prints
+    '2.其他法律行政止公开', 法规禁 dropped).  The number keeps a near miss from landing in
+    another group's row of similar words."""
+    m = _ITEM_NUMBER.match(norm(label))
+    if m is None:
+        return None
+    key = stem(label)
+    hits = {
+        c.item
+        for c in catalogue.cells(fmt)
+        if c.table == "requests"
+        and (n := _ITEM_NUMBER.match(norm(c.item_zh))) is not None
+        and n.group(1) == m.group(1)
+        and SequenceMatcher(None, key, stem(c.item_zh)).ratio() >= 0.8
+    }
+    return hits.pop() if len(hits) == 1 else None
 
 
 # --------------------------------------------------------------------------- requests
