@@ -23,7 +23,7 @@ upside-down page (told by the recogniser, :func:`_upside_down`) turned; each ste
 ``ocr_page:<step>`` warning.  Lines outside ruled tables that split into several segments are an
 unruled table: columns come from clustering the segments' x ranges, and a number is kept only
 in a row that fills every column (else blanked, ``ocr_unruled_unplaced:<row>,<col>:<text>``).
-Long body-text lines past the first 40 of a document are not read (the transform looks for
+Long body-text lines past the first 15 of a document are not read (the transform looks for
 title, period and agency at the top; headings are short and always read): the count is the
 ``ocr_prose_lines_skipped`` hint.
 
@@ -68,8 +68,9 @@ _STRIDE = 8  # model pixels per CTC time step
 # (this model reads a lone '0' as '。' or 'o' with p('0') ~ 0.01; a round glyph of digit
 # height in a number cell is a zero, and 0-vs-8/6/9 confusions still score low.)
 _LOOKALIKE = {"0": "oOｏＯ〇○。°", "1": "lIｌＩ|丨"}
-_PROSE_LINES = 40  # long body-text lines read per document (the top of the report)
+_PROSE_LINES = 15  # long body-text lines read per document (title, period, agency: the top)
 _SHORT_LINE = 24  # glyph heights: a line this wide or narrower (a heading) is always read
+_WRAP_SLACK = 0.03  # a prose line ending this close to the right margin wraps into the next
 _PROBE_LINES = 4  # text lines read both ways up to tell an upside-down page
 _UPRIGHT = 0.8  # every probe line reads at least this well: the page is upright
 _DIGITISH = set("0123456789.,，").union(*_LOOKALIKE.values())
@@ -683,7 +684,7 @@ def _keep_line(line: _Line, ch: int, stats: _Stats) -> bool:
 
     Recognition costs by line width, and a page of body text is ~2x a page of tables.  The
     transform needs the headings (short), lines split into cells (unruled tables) and the top
-    of the report (title, period and agency are looked for in its first 40 paragraphs); long
+    of the report (title, period and agency are looked for in its first paragraphs); long
     one-segment prose lines past the first :data:`_PROSE_LINES` are counted, not read.
     """
     if len(line.segs) > 1 or line.segs[-1][1] - line.segs[0][0] <= _SHORT_LINE * ch:
@@ -745,7 +746,12 @@ def _read_page(
         chosen = [_choose(*r) for r in raw]
         unruled.append(
             _Unruled(
-                ln.y0, [r[0] for r in raw], [c[0] for c in chosen], [c[1] for c in chosen], ln.segs
+                ln.y0,
+                ln.y1,
+                [r[0] for r in raw],
+                [c[0] for c in chosen],
+                [c[1] for c in chosen],
+                ln.segs,
             )
         )
     blocks.extend(_unruled_blocks(unruled, stats, warnings))
@@ -756,6 +762,7 @@ def _read_page(
 @dataclass(slots=True)
 class _Unruled:
     y: int
+    y1: int
     raw: list[str]  # free readings (paragraphs keep these)
     texts: list[str]  # digit look-alikes read as digits (table cells)
     confs: list[float]
@@ -771,20 +778,51 @@ def _unruled_blocks(
     (:func:`_columns`), so a blank cell stays in its column instead of pulling the numbers to
     its right one column left; when no consistent columns exist the rows stay ragged."""
     out: list[tuple[int, Block]] = []
+    right = max((ln.segs[-1][1] for ln in lines), default=0)
+    carry: tuple[int, str] | None = None  # a paragraph whose last line ran to the margin
     i = 0
     while i < len(lines):
         j = i
         while j < len(lines) and len([c for c in lines[j].texts if c]) >= 2:
             j += 1
         if j - i >= 2:
+            if carry:
+                out.append((carry[0], Paragraph(carry[1])))
+                carry = None
             out.append((lines[i].y, _unruled_table(lines[i:j], stats, warnings)))
             i = j
             continue
         text = " ".join(c for c in lines[i].raw if c)
-        if text:
-            out.append((lines[i].y, Paragraph(text)))
+        if carry:  # a wrapped line goes on: the transform reads '统计期限为2024年' whole
+            y, text = carry[0], carry[1] + text
+        else:
+            y = lines[i].y
+        carry = None
+        if text and _wraps(lines, i, right):
+            carry = (y, text)
+        elif text:
+            out.append((y, Paragraph(text)))
         i += 1
+    if carry:
+        out.append((carry[0], Paragraph(carry[1])))
     return out
+
+
+def _wraps(lines: list[_Unruled], i: int, right: int) -> bool:
+    """Whether prose line ``i`` goes on in line ``i + 1``: it is wide, runs to the right
+    margin, and the next line follows at once below it (not past a table or a blank)."""
+    ln = lines[i]
+    if i + 1 >= len(lines) or len(ln.segs) != 1:
+        return False
+    a, b = ln.segs[0]
+    height = ln.y1 - ln.y
+    nxt = lines[i + 1]
+    return (
+        b >= right - _WRAP_SLACK * right
+        and b - a >= right / 2
+        and 0 <= nxt.y - ln.y1 <= height
+        and len(nxt.segs) == 1
+    )
 
 
 def _columns(lines: list[_Unruled]) -> list[tuple[int, int]] | None:
