@@ -117,3 +117,29 @@ def test_grain_measured():
     noisy = np.clip(paper + rng.normal(0, 15, paper.shape), 0, 255).astype(np.uint8)
     assert ocr_prep.grain(paper) < 1.0
     assert ocr_prep.grain(noisy) > ocr_prep.NOISY
+
+
+def test_unruled_tables_never_give_a_wrong_number(engine):
+    """Tables printed without rulings: columns are inferred, so numbers in rows that do not
+    fill every column are blanked and flagged; the rest must be exact."""
+    score, _ = make_scans.read_and_score("gen_0", "unruled")
+    assert score.wrong == 0, score.wrong_cells
+    assert score.exact >= 0.15 * score.cells, (score.exact, score.null)
+
+
+def test_unruled_columns_keep_blank_cells_in_place():
+    def line(y: int, cells: list[tuple[int, int, str]]) -> ocr._Unruled:
+        texts = [t for _, _, t in cells]
+        segs = [(a, b) for a, b, _ in cells]
+        return ocr._Unruled(y, y + 20, texts, texts, [0.99] * len(cells), segs)
+
+    lines = [
+        line(0, [(0, 90, "信息内容"), (200, 240, "制发"), (400, 440, "废止")]),
+        line(40, [(0, 60, "规章"), (210, 230, "3"), (405, 435, "12")]),
+        line(80, [(0, 60, "规范性文件"), (405, 435, "7")]),  # its middle cell printed blank
+    ]
+    warnings: list[str] = []
+    table = ocr._unruled_table(lines, ocr._Stats([]), warnings)
+    assert table.rows[:2] == [["信息内容", "制发", "废止"], ["规章", "3", "12"]]
+    assert table.rows[2] == ["规范性文件", "", ""]  # not shifted left: blanked and flagged
+    assert warnings == ["ocr_unruled_unplaced:2,2:7"]
