@@ -39,6 +39,7 @@ import os
 import sys
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -501,6 +502,32 @@ def _table(
         seg = h[max(0, y - band) : y + band + 1, a + m : b - m]
         return seg.size > 0 and seg.any(axis=0).mean() >= 0.5
 
+    taken = np.zeros((nr, nc), dtype=bool)
+    cells: list[_Cell] = []
+    for members in _merged(nr, nc, v_sep, h_sep):
+        rs = [i // nc for i in members]
+        cs = [i % nc for i in members]
+        r0, r1, c0, c1 = min(rs), max(rs) + 1, min(cs), max(cs) + 1
+        if taken[r0:r1, c0:c1].any():  # non-rectangular merge (broken line): keep the rest
+            r1, c1 = r0 + 1, c0 + 1
+            if taken[r0, c0]:
+                continue
+        taken[r0:r1, c0:c1] = True
+        iy0, iy1 = y0 + ys[r0] + band, y0 + ys[r1] - band
+        ix0, ix1 = x0 + xs[c0] + band, x0 + xs[c1] - band
+        lines = []
+        for ln in _text_lines(text_ink[iy0:iy1, ix0:ix1], ch, split=False, despeck=False):
+            for a, b in ln.segs:
+                lines.append((iy0 + ln.y0, iy0 + ln.y1, ix0 + a, ix0 + b))
+        cells.append(_Cell(r0, r1, c0, c1, (iy0, iy1, ix0, ix1), lines))
+    return _TableGeom(box, nr, nc, cells)
+
+
+def _merged(
+    nr: int, nc: int, v_sep: Callable[[int, int], bool], h_sep: Callable[[int, int], bool]
+) -> list[list[int]]:
+    """Grid slots (r * nc + c) grouped into cells: neighbours with no ruling segment between
+    them are one merged cell.  Groups in reading order of their first slot."""
     parent = list(range(nr * nc))
 
     def find(i: int) -> int:
@@ -518,25 +545,7 @@ def _table(
     groups: dict[int, list[int]] = {}
     for i in range(nr * nc):
         groups.setdefault(find(i), []).append(i)
-    taken = np.zeros((nr, nc), dtype=bool)
-    cells: list[_Cell] = []
-    for members in sorted(groups.values(), key=min):
-        rs = [i // nc for i in members]
-        cs = [i % nc for i in members]
-        r0, r1, c0, c1 = min(rs), max(rs) + 1, min(cs), max(cs) + 1
-        if taken[r0:r1, c0:c1].any():  # non-rectangular merge (broken line): keep the rest
-            r1, c1 = r0 + 1, c0 + 1
-            if taken[r0, c0]:
-                continue
-        taken[r0:r1, c0:c1] = True
-        iy0, iy1 = y0 + ys[r0] + band, y0 + ys[r1] - band
-        ix0, ix1 = x0 + xs[c0] + band, x0 + xs[c1] - band
-        lines = []
-        for ln in _text_lines(text_ink[iy0:iy1, ix0:ix1], ch, split=False, despeck=False):
-            for a, b in ln.segs:
-                lines.append((iy0 + ln.y0, iy0 + ln.y1, ix0 + a, ix0 + b))
-        cells.append(_Cell(r0, r1, c0, c1, (iy0, iy1, ix0, ix1), lines))
-    return _TableGeom(box, nr, nc, cells)
+    return sorted(groups.values(), key=min)
 
 
 def _despeck(ink: np.ndarray) -> np.ndarray:
