@@ -16,17 +16,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pyarrow as pa
+from nianbao.core import delta_log
 
 from . import warehouse_views
 from .paths import data_dir, warehouse_dir
 from .warehouse_store import DATA_TABLES, WRITER, Store, delta_table
 
-RETENTION = timedelta(days=30)
-SMALL_FILE_BYTES = 32 * 1024 * 1024  # a file below this is "small"
-MAX_SMALL_FILES = 64  # per table: beyond it maintain() compacts
-MAX_AGE = timedelta(days=7)  # and at least weekly when anything changed since
-TARGET_FILE_BYTES = 128 * 1024 * 1024
+# The policy is core.delta_log's, shared with the documents log the crawler compacts.
+POLICY = delta_log.POLICY
+RETENTION = POLICY.retention  # 30 days
+SMALL_FILE_BYTES = POLICY.small_file_bytes  # a file below this is "small"
+MAX_SMALL_FILES = POLICY.max_small_files  # per table: beyond it maintain() compacts
+MAX_AGE = POLICY.max_age  # and at least weekly when anything changed since
+TARGET_FILE_BYTES = POLICY.target_file_bytes
 LOG_TABLES = tuple(warehouse_views.LOG_TABLES)  # documents, runs, portal_runs, extractions
 ALL_TABLES = (*DATA_TABLES, "reports", *LOG_TABLES)
 
@@ -77,9 +79,9 @@ def _compact(store: Store, table: str) -> Maintenance:
     m = Maintenance(table)
     if dt is None:
         return m
-    metrics = dt.optimize.compact(target_size=TARGET_FILE_BYTES, writer_properties=WRITER)
-    m.files_added = int(metrics.get("numFilesAdded", 0))
-    m.files_removed = int(metrics.get("numFilesRemoved", 0))
+    # no extra checkpoint: delta-rs writes one every 100 commits, and the warehouse's layout
+    # (data files only beside the Delta log) stays as it was
+    m.files_added, m.files_removed = delta_log.compact(dt, POLICY, WRITER, checkpoint=False)
     return m
 
 
@@ -87,11 +89,7 @@ def _vacuum(store: Store, table: str, retention: timedelta) -> int:
     dt = delta_table(store.path(table))
     if dt is None:
         return 0
-    hours = int(retention.total_seconds() // 3600)
-    removed = dt.vacuum(
-        retention_hours=hours, dry_run=False, enforce_retention_duration=False, full=True
-    )
-    return len(removed)
+    return delta_log.vacuum(dt, retention)
 
 
 def due(data: str | Path | None = None, *, now: datetime | None = None) -> list[str]:
@@ -104,9 +102,7 @@ def due(data: str | Path | None = None, *, now: datetime | None = None) -> list[
         dt = delta_table(store.path(table))
         if dt is None:
             continue
-        sizes = [a["size_bytes"] for a in _add_actions(dt)]
-        small = sum(1 for s in sizes if s < SMALL_FILE_BYTES)
-        if small > MAX_SMALL_FILES or (small > 1 and _last_optimized(dt) < now - MAX_AGE):
+        if delta_log.is_due(dt, POLICY, now=now):
             out.append(table)
     return out
 
@@ -116,14 +112,3 @@ def maintain(data: str | Path | None = None, *, now: datetime | None = None) -> 
     (usually none: then it costs a look at each table's file list)."""
     tables = due(data, now=now)
     return optimize(data, tables=tuple(tables)) if tables else []
-
-
-def _add_actions(dt) -> list[dict]:
-    return pa.table(dt.get_add_actions(flatten=True)).select(["size_bytes"]).to_pylist()
-
-
-def _last_optimized(dt) -> datetime:
-    """When the table was last compacted (or created, if never)."""
-    history = dt.history()
-    stamp = next((h for h in history if h.get("operation") == "OPTIMIZE"), history[-1])
-    return datetime.fromtimestamp(stamp["timestamp"] / 1000, UTC)
