@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Unpack
 from urllib.parse import unquote, urlencode, urlsplit
 
+from nianbao.core import delta_log
 from nianbao.core.vocabulary import report_year
 
 from . import charset
@@ -94,6 +95,9 @@ class CrawlConfig:
     # Last-Modified is not downloaded again until its copy is this old: file URLs are in
     # practice immutable, and gateway URLs expire anyway (portals.md §3.3).
     file_max_age_days: float = 30.0
+    # When the crawl's end also compacts the documents log (core.delta_log.Policy: > 64 small
+    # files, or weekly), and how long replaced files stay (30 days).
+    log_policy: delta_log.Policy = delta_log.POLICY
 
 
 @dataclass(slots=True)
@@ -125,6 +129,7 @@ class CrawlSummary:
     portals: list[PortalSummary]
     started: datetime
     finished: datetime | None = None
+    log_note: str | None = None  # documents-log maintenance failed (the crawl's rows stand)
 
     def totals(self) -> dict[str, int]:
         keys = ("listed", *COUNTED)
@@ -236,7 +241,7 @@ class Crawler:
             self.run_id, self.data_dir, [PortalSummary(p.portal_id) for p in portals], _now()
         )
         self.summaries = {s.portal_id: s for s in self.summary.portals}
-        with _DataLock(self.data_dir):
+        with DataLock(self.data_dir):
             self.store.sweep_temp()
             self.known = dlog.known_documents(self.data_dir)
             groups: dict[str, list[Portal]] = defaultdict(list)
@@ -254,6 +259,20 @@ class Crawler:
                     yield list(groups.values())
                 finally:
                     self.client = self.log = None
+            self._maintain_log()  # the log is flushed; the lock is still ours
+
+    def _maintain_log(self) -> None:
+        """Fold tonight's rows into the documents state and compact the log when due, under
+        the crawl lock (so never beside another writer), so the next crawl starts from a
+        small state instead of every row ever written.  A failure costs the next start some
+        time, never this crawl: it is noted, not raised."""
+        try:
+            done = dlog.maintain(self.data_dir, self.config.log_policy)
+        except Exception as e:  # noqa: BLE001 - the night's rows are committed already
+            self.summary.log_note = f"documents log maintenance failed: {type(e).__name__}: {e}"
+            self.progress("log_maintained", error=self.summary.log_note)
+        else:
+            self.progress("log_maintained", maintenance=done)
 
     def finish(self) -> CrawlSummary:
         """Close the run's summary (after ``session`` has ended)."""
@@ -559,14 +578,18 @@ class PortalCrawl:
 # --------------------------------------------------------------------------- helpers
 
 
-class _DataLock:
-    """An exclusive flock on ``<data>/.crawl.lock``; the kernel drops it if we are killed."""
+class DataLock:
+    """An exclusive flock on ``<data>/.crawl.lock``; the kernel drops it if we are killed.
+
+    Held by a crawl for its whole run, and by anything else that writes the documents log
+    (``maintain_documents_log``): the log has one writer at a time."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / ".crawl.lock"
+        self.path = Path(data_dir) / ".crawl.lock"
         self.fd: int | None = None
 
-    def __enter__(self) -> _DataLock:
+    def __enter__(self) -> DataLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -579,6 +602,21 @@ class _DataLock:
         if self.fd is not None:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
+
+
+_DataLock = DataLock  # the name the tests know
+
+
+def maintain_documents_log(
+    data_dir: str | os.PathLike[str], policy: delta_log.Policy = delta_log.POLICY
+) -> dlog.LogMaintenance | None:
+    """Compact the documents log now (``nianbao optimize``), under the crawl lock; None if a
+    crawl holds it (that crawl maintains the log when it ends)."""
+    try:
+        with DataLock(Path(data_dir)):
+            return dlog.maintain(data_dir, policy, force=True)
+    except CrawlLocked:
+        return None
 
 
 def _post_data(data: dict[str, str] | None, json_body: object | None) -> str | None:
@@ -608,8 +646,10 @@ __all__ = [
     "CrawlLocked",
     "CrawlSummary",
     "Crawler",
+    "DataLock",
     "PortalSummary",
     "current_documents",
     "find_attachments",
+    "maintain_documents_log",
     "page_title",
 ]

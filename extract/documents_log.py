@@ -1,10 +1,17 @@
 """The ``documents`` log: one row per fetch, the crawler's memory between nights.
 
 An append-only Delta table at ``<data>/warehouse/documents/``: rows are buffered and each
-flush is one Delta commit, so a crawl killed with SIGKILL leaves only whole batches.  Readers
-take every row and keep the latest fetch per document (URL, plus the form body for POSTed
-listing requests); a lost unflushed batch only means those URLs are fetched again next time,
+flush is one Delta commit, so a crawl killed with SIGKILL leaves only whole batches.  The
+crawler's memory is the latest fetch per document (URL, plus the form body for POSTed listing
+requests); a lost unflushed batch only means those URLs are fetched again next time,
 conditionally.  A row is a ``DocumentFetch`` record; the table's schema is generated from it.
+
+Reading that memory must not cost the whole history: ``known_documents`` reads the folded
+state (``documents_state``) plus the log files added since, and ``maintain`` — run by the
+crawler when a crawl ends, under the crawl lock, so no other writer is active — brings the
+state up to date and, when ``delta_log.is_due`` says so, compacts the log's small files,
+checkpoints it and vacuums files older than the retention.  Every fetch row stays in the log:
+researchers read the history (``documents`` view, portal health), so nothing is folded there.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 from nianbao.core import delta_log, records
+
+from . import documents_state
 
 
 @dataclass(slots=True)
@@ -67,8 +76,17 @@ BODY_OUTCOMES = frozenset({"new", "changed", "unchanged"})
 REPORT_KINDS = frozenset({"report", "attachment"})
 
 
+STATE_SCHEMA = documents_state.schema(SCHEMA)
+_READ_SCHEMA = pa.schema([SCHEMA.field(c) for c in documents_state.COLUMNS])
+
+
 def log_dir(data: str | os.PathLike[str]) -> Path:
     return Path(data) / "warehouse" / "documents"
+
+
+def state_path(data: str | os.PathLike[str]) -> Path:
+    """The folded state beside the log (a cache: deleting it costs one full fold)."""
+    return Path(data) / "warehouse" / "documents_current.parquet"
 
 
 def doc_key(url: str, method: str | None = "GET", post_data: str | None = None) -> str:
@@ -87,7 +105,7 @@ class DocumentsLog:
 
     Each flush is one Delta version, so flushes are rare (at most one per 5 s: ≤ 720 an hour,
     where a commit per fetched page would be one per page); a killed crawl refetches at most
-    one batch, conditionally.  ``optimize`` compacts the files and checkpoints the log."""
+    one batch, conditionally.  ``maintain`` (at the crawl's end) compacts the files."""
 
     def __init__(
         self, data: str | os.PathLike[str], flush_rows: int = 500, flush_s: float = 5.0
@@ -135,11 +153,80 @@ class DocumentsLog:
         self._rows = []
 
 
-def read_log(data: str | os.PathLike[str]) -> pa.Table:
-    """Every fetch ever logged, oldest first."""
-    table = delta_log.read(log_dir(data), SCHEMA)
+def read_log(data: str | os.PathLike[str], columns: tuple[str, ...] | None = None) -> pa.Table:
+    """Every fetch ever logged (only ``columns``, if given), oldest first."""
+    table = delta_log.read(log_dir(data), SCHEMA, columns)
     order = pc.sort_indices(table, [("fetched_at", "ascending")])  # append() stamps every row
     return table.take(order)  # a stable sort: rows of one batch keep their order
+
+
+def current_state(data: str | os.PathLike[str], *, save: bool = False) -> pa.Table:
+    """Per document key its latest fetch and latest fetch with a body (``documents_state``),
+    from the saved state plus the log files it does not cover; ``save`` stores the result
+    (callers that hold the crawl lock: two savers could otherwise race on the rename)."""
+    dt = delta_log.table(log_dir(data))
+    if dt is None:
+        return STATE_SCHEMA.empty_table()
+    files = delta_log.files(dt)
+    table_id = dt.metadata().id
+    saved = documents_state.load(state_path(data), table_id, STATE_SCHEMA)
+    base, covered = saved if saved is not None else (STATE_SCHEMA.empty_table(), set())
+    tail = [f for f in files if f not in covered]
+    if saved is not None and not tail:
+        return base
+    rows = delta_log.read_files(log_dir(data), tail, _READ_SCHEMA)
+    both = pa.concat_tables([base.select(rows.column_names), rows])
+    state = documents_state.fold(both, STATE_SCHEMA)
+    if save:
+        documents_state.save(state_path(data), state, table_id, files)
+    return state
+
+
+@dataclass(slots=True)
+class LogMaintenance:
+    """What ``maintain`` did: the state's size, and the compaction if one was due."""
+
+    documents: int = 0  # document keys in the state
+    files_added: int = 0
+    files_removed: int = 0
+    files_vacuumed: int = 0
+    version: int | None = None  # the log's Delta version afterwards
+
+
+def maintain(
+    data: str | os.PathLike[str],
+    policy: delta_log.Policy = delta_log.POLICY,
+    *,
+    force: bool = False,
+    now: datetime | None = None,
+) -> LogMaintenance:
+    """Save the folded state, and compact + checkpoint + vacuum the log if due (or ``force``).
+
+    Call it holding the crawl lock (the crawler does, when a crawl ends): the log's only
+    writer is the crawl, so nothing commits between the fold and the compaction, and the
+    state saved after it covers exactly the compacted files.  Each step is its own atomic
+    commit or rename; a crash between them leaves a readable log and, at worst, a state that
+    covers fewer files (the next read folds the rest).  Rows are never dropped or changed.
+    """
+    out = LogMaintenance()
+    dt = delta_log.table(log_dir(data))
+    if dt is None:
+        return out
+    state = current_state(data, save=True)
+    out.documents = int(pc.sum(state[documents_state.LATEST]).as_py() or 0)
+    if force or delta_log.is_due(dt, policy, now=now):
+        before = dt.version()
+        out.files_added, out.files_removed = delta_log.compact(dt, policy)
+        dt = delta_log.table(log_dir(data))
+        assert dt is not None
+        if out.files_added and dt.version() == before + 1:  # only our commit: same rows
+            documents_state.save(state_path(data), state, dt.metadata().id, delta_log.files(dt))
+        elif out.files_added:  # someone else committed too: fold again from the log
+            state_path(data).unlink(missing_ok=True)
+            current_state(data, save=True)
+        out.files_vacuumed = delta_log.vacuum(dt, policy.retention)
+    out.version = dt.version()
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,19 +237,25 @@ class Known:
     last_modified: str | None
     sha256: str | None  # last body seen (a snapshot, also after removal)
     outcome: str  # latest outcome
-    row: dict  # the latest fetch
-    body_row: dict | None  # the latest fetch that stored a body
+    row: dict  # the latest fetch (the columns of documents_state.COLUMNS)
+    body_row: dict | None  # the latest fetch that stored a body (same columns)
 
 
 def known_documents(data: str | os.PathLike[str]) -> dict[str, Known]:
-    """Per document key: latest validators and the last body seen."""
+    """Per document key: latest validators and the last body seen (what the crawler reads
+    before its first request; the folded state keeps it cheap however long the log is)."""
     out: dict[str, Known] = {}
     last_body: dict[str, dict] = {}
     latest: dict[str, dict] = {}
-    for row in read_log(data).to_pylist():
-        key = doc_key(row["url"], row["method"], row["post_data"])
-        latest[key] = row
-        if row["sha256"]:
+    for row in current_state(data).to_pylist():
+        key, is_latest, is_body = (
+            row.pop(documents_state.KEY),
+            row.pop(documents_state.LATEST),
+            row.pop(documents_state.BODY),
+        )
+        if is_latest:
+            latest[key] = row
+        if is_body:
             last_body[key] = row
     for key, row in latest.items():
         body = last_body.get(key)

@@ -12,7 +12,7 @@ left (written, never committed) are removed by the same vacuum once older than t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -53,7 +53,9 @@ def optimize(
 
     The warehouse tables are compacted under the writer lock and a reports version naming
     the compacted versions is committed (readers pin facts/checks/report_values through
-    it: see warehouse_store).  The logs are compacted as they are.  Rows never change.
+    it: see warehouse_store).  The logs are compacted as they are, the documents log under
+    the crawl lock (its writer's) with its folded state (skipped while a crawl runs: the
+    crawl compacts it when it ends).  Rows never change.
     """
     store = Store(warehouse_dir(data_dir(data)))
     chosen = tables or ALL_TABLES
@@ -61,7 +63,8 @@ def optimize(
     with store.writer_lock():
         store.roll_back_orphans()
         for table in chosen:
-            out.append(_compact(store, table))
+            if table != "documents":
+                out.append(_compact(store, table))
         moved = [m.table for m in out if m.table in DATA_TABLES and m.files_added]
         if moved:
             versions = dict(store.snapshot().versions)
@@ -71,7 +74,19 @@ def optimize(
             store.point(versions, "optimize")
         for m in out:
             m.files_vacuumed = _vacuum(store, m.table, retention)
+    if "documents" in chosen:
+        out.append(_documents(data_dir(data), retention))
     return out
+
+
+def _documents(data: Path, retention: timedelta) -> Maintenance:
+    # imported here: the crawler (its lock and the log's writer) is not needed to read views
+    from nianbao.extract.crawler import maintain_documents_log
+
+    done = maintain_documents_log(data, replace(POLICY, retention=retention))
+    if done is None:
+        return Maintenance("documents")
+    return Maintenance("documents", done.files_added, done.files_removed, done.files_vacuumed)
 
 
 def _compact(store: Store, table: str) -> Maintenance:
