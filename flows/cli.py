@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "nianbao.flows.cmd_warehouse",
     "nianbao.flows.cmd_crawl",
     "nianbao.flows.cmd_run",
+    "nianbao.flows.cmd_backfill",
     "nianbao.flows.cmd_config",
 ]
 
@@ -39,9 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from nianbao.transform.result import PARSER_VERSION
+    from nianbao.core.version import extractor_version
 
-    return f"nianbao {PARSER_VERSION}"
+    return f"nianbao {extractor_version()}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,18 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from nianbao.extract.crawler import Crawler, CrawlSummary, PortalCrawl, PortalSummary
-from nianbao.extract.documents_log import ReportDocument, current_documents
+from nianbao.extract.documents_log import ReportDocument
 from nianbao.extract.registry import Portal, load_registry
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from . import runlog, settings
+from .backlog import backlog
 from .extraction import Job, Limits, Outcome, extract_all
 from .health import UNHEALTHY, assess
 from .runlog import PortalRun, RunSummary
 from .tally import Tally, extraction_record, tally
-from .warehouse_build import ReportInput, report_id_for
+from .warehouse_build import ReportInput
 
 Progress = Callable[..., None]
 
@@ -114,35 +115,10 @@ def crawl(crawler: Crawler, portal_ids: list[str] | None, workers: int) -> Crawl
     return crawler.finish()
 
 
-def select(data: Path) -> list[ReportDocument]:
-    """Stage 2: report snapshots neither loaded nor settled with this parser version."""
-    from nianbao.transform.result import PARSER_VERSION
-
-    loaded = _loaded_keys(data)
-    settled = runlog.settled_extractions(data)
-    return [
-        d
-        for d in current_documents(data)
-        if (report_id_for(d.url, d.sha256), d.sha256, PARSER_VERSION) not in loaded
-        and (d.url, d.sha256, PARSER_VERSION) not in settled
-    ]
-
-
-def _loaded_keys(data: Path) -> set[tuple[str, str, str]]:
-    """(report_id, sha256, parser_version) already in the warehouse."""
-    from .warehouse import connect
-
-    try:
-        con = connect(data)
-    except Exception:  # no warehouse yet
-        return set()
-    try:
-        rows = con.execute("SELECT report_id, sha256, parser_version FROM reports").fetchall()
-    except Exception:
-        return set()
-    finally:
-        con.close()
-    return {(r[0], r[1], r[2]) for r in rows}
+def select(data: Path, stale_limit: int) -> list[ReportDocument]:
+    """Stage 2: snapshots this extractor version has not done: all new ones, and at most
+    ``stale_limit`` that an older version did (so a release converges night by night)."""
+    return backlog(data).for_night(stale_limit)
 
 
 def extract(
@@ -294,7 +270,7 @@ def nightly(
     portals = load_registry(cfg.registry)
     crawler = Crawler(portals, cfg.data, cfg.crawl_config(), progress=progress)
     crawled = crawl(crawler, portal_ids, cfg.workers)
-    extracted = extract(crawled.run_id, select(cfg.data), cfg, progress)
+    extracted = extract(crawled.run_id, select(cfg.data, cfg.backfill_per_night), cfg, progress)
     counts = tally(extracted, {p.portal_id: p for p in portals})
     loaded = load(counts.inputs, cfg.data)
     judged = judge(crawled, counts, cfg.data)

@@ -79,6 +79,14 @@ class Settings:
     extract_seconds: float = _limit("seconds", "wall-time limit per document")
     extract_memory_mb: int = _limit("memory_mb", "resident-memory limit per document (MB)")
     extract_output_mb: int = _limit("output_mb", "result-size limit per document (MB)")
+    backfill_per_night: int = _setting(
+        200,
+        "snapshots extracted by an older extractor version that a night re-extracts",
+        minimum=0,
+    )
+    dask_address: str = _setting(
+        "", "Dask scheduler the backfill sends extraction to (empty: a local cluster)"
+    )
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def http_config(self) -> HttpConfig:
@@ -113,6 +121,7 @@ _BY_NAME = {f.name: f for f in FIELDS}
 CRAWL = ("data", "registry", "delay", "workers")
 HTTP = tuple(n for n in _BY_NAME if _BY_NAME[n].metadata["part"] == "http" and n != "delay")
 EXTRACT = tuple(n for n in _BY_NAME if _BY_NAME[n].metadata["part"] == "limits")
+BACKFILL = ("data", "registry", "dask_address", *EXTRACT)
 
 
 def env_var(name: str) -> str:

@@ -88,7 +88,7 @@ def _report_input(doc: ReportDocument, outcome: Outcome, portal: Portal | None) 
 
 def extraction_record(run_id: str, doc: ReportDocument, outcome: Outcome) -> Extraction:
     """The `extractions` row of one document tried tonight."""
-    from nianbao.transform.result import PARSER_VERSION
+    from nianbao.core.version import extractor_version
 
     result = outcome.result
     return Extraction(
@@ -96,7 +96,7 @@ def extraction_record(run_id: str, doc: ReportDocument, outcome: Outcome) -> Ext
         url=doc.url,
         portal_id=doc.portal_id,
         sha256=doc.sha256,
-        parser_version=result.parser_version if result else PARSER_VERSION,
+        parser_version=result.parser_version if result else extractor_version(),
         extracted_at=datetime.now(UTC),
         outcome=outcome.reason or "report",
         error=outcome.error,

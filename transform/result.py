@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-PARSER_VERSION = "0.1.0"
+from nianbao.core.version import extractor_version
 
 
 @dataclass(slots=True)
@@ -50,7 +50,8 @@ class ExtractResult:
     checks: list[Check] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # e.g. format_inferred_from_year
-    parser_version: str = PARSER_VERSION
+    # what extracted it: the content hash of the readers, transform and catalogue (core.version)
+    parser_version: str = field(default_factory=extractor_version)
 
     @property
     def failed_checks(self) -> list[Check]:
