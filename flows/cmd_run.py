@@ -146,7 +146,7 @@ def _quiet_prefect(verbose: bool) -> None:
         os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
-        for name in ("prefect", "httpx", "uvicorn"):
+        for name in ("prefect", "httpx", "uvicorn", "distributed"):
             logging.getLogger(name).setLevel(logging.WARNING)
         # The temporary server's background services log cancellation noise at shutdown.
         for name in ("prefect.server", "sqlalchemy.pool", "prefect.server.services"):
