@@ -3,6 +3,8 @@
 Public API::
 
     load(inputs, data=None)      ReportInput objects → one new warehouse version
+    load_batches(inputs, data=None, batch_size=)
+                                 a stream of them → one version per batch (bounded memory)
     ingest(paths, data=None)     read + extract local files, then load them
     connect(data=None, as_of=)   read-only DuckDB connection with every view (at a version)
     export(to, data=None)        main views + codebook as CSV or Parquet
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from nianbao.extract.readers import REPORT_SUFFIXES
 
@@ -37,7 +40,6 @@ from .warehouse_maintain import maintain, optimize
 from .warehouse_store import (
     COMPRESSION,
     DATA_TABLES,
-    Snapshot,
     Store,
     fault,
     file_list,
@@ -60,6 +62,7 @@ __all__ = [
     "export",
     "ingest",
     "load",
+    "load_batches",
     "maintain",
     "optimize",
     "render",
@@ -67,6 +70,7 @@ __all__ = [
 ]
 
 CHUNK_REPORTS = 20_000  # reports per build batch (~4 M facts): bounds the working memory
+BATCH_REPORTS = 20_000  # reports per version in load_batches: one build chunk each
 
 
 @dataclass(slots=True)
@@ -94,21 +98,33 @@ class LoadStats:
 
 def _batched(items: Iterable[ReportInput], n: int) -> Iterator[list[ReportInput]]:
     it = iter(items)
-    while batch := list(islice(it, n)):
+    while True:
+        batch = list(islice(it, n))
+        if not batch:
+            return
         yield batch
+        del batch  # not held here while the next one is drawn: one batch alive, not two
 
 
-def _existing(store: Store, snapshot: Snapshot) -> dict[str, tuple[int | None, str]]:
-    """report_id → (year, digest) of every report in the warehouse version."""
-    dt = store.table("reports", snapshot)
-    if dt is None:
-        return {}
+def _existing(files: Sequence[str], ids: Sequence[str]) -> dict[str, tuple[int | None, str]]:
+    """report_id → (year, digest) of those of ``ids`` that the reports files hold.
+
+    Asked per batch, file by file, with only that batch's ids: the memory it takes is the
+    batch's, not the warehouse's (a dict of every report id costs ~300 MB at 10^6 reports and
+    grows with each load of a backfill).  The cost is one read of the files' two narrow
+    columns per batch.
+    """
     out: dict[str, tuple[int | None, str]] = {}
-    for path in file_list(dt):
-        year = partition_year(path)
+    if not files or not ids:
+        return out
+    wanted = pa.array(ids, pa.string())
+    for path in files:
         t = pq.read_table(path, columns=["report_id", "digest"])
-        ids, digests = t["report_id"].to_pylist(), t["digest"].to_pylist()
-        out.update((rid, (year, d)) for rid, d in zip(ids, digests, strict=True))
+        t = t.filter(pc.is_in(t["report_id"].cast(pa.string()), value_set=wanted))
+        if t.num_rows:
+            year = partition_year(path)
+            rids, digests = t["report_id"].to_pylist(), t["digest"].to_pylist()
+            out.update((rid, (year, d)) for rid, d in zip(rids, digests, strict=True))
     return out
 
 
@@ -123,10 +139,9 @@ class _Plan:
     commit only looks at files in those year partitions.
     """
 
-    def __init__(
-        self, existing: dict[str, tuple[int | None, str]], force: bool, store: Store
-    ) -> None:
-        self.existing, self.force, self.store = existing, force, store
+    def __init__(self, report_files: list[str], force: bool, store: Store) -> None:
+        self.report_files, self.force, self.store = report_files, force, store
+        self.existing: dict[str, tuple[int | None, str]] = {}  # of the batch being added
         self.extracted_at = datetime.now(UTC)
         self.chunks: list[Chunk] = []
         self.files: list[dict[str, Future]] = []  # per chunk: table → its AddActions
@@ -143,6 +158,7 @@ class _Plan:
             last.pop(inp.report_id, None)
             last[inp.report_id] = inp
         batch = Batch(list(last.values()), list(last), self.extracted_at)
+        self.existing = _existing(self.report_files, batch.ids)
         keep = np.ones(len(batch.ids), dtype=bool)
         for k, (rid, digest) in enumerate(zip(batch.ids, batch.digests, strict=True)):
             if rid in self.where:  # seen in an earlier batch of this load: drop that copy
@@ -228,7 +244,8 @@ def load(
     with store.writer_lock():
         store.roll_back_orphans()
         base = store.snapshot()
-        plan = _Plan(_existing(store, base), force, store)
+        reports = store.table("reports", base)
+        plan = _Plan(file_list(reports) if reports else [], force, store)
         committed = False  # not yet: a failure deletes the files written so far
         try:
             for batch in _batched(inputs, chunk_reports):
@@ -253,6 +270,65 @@ def load(
     stats.data = root
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def load_batches(
+    inputs: Iterable[ReportInput],
+    data: str | Path | None = None,
+    *,
+    batch_size: int = BATCH_REPORTS,
+    force: bool = False,
+    on_batch: Callable[[LoadStats], None] | None = None,
+) -> LoadStats:
+    """Load a stream of reports as consecutive ``load()`` calls of ``batch_size`` reports each.
+
+    Why not one ``load()``: a load is one all-or-nothing version, so everything it wrote stays
+    uncommitted (and its report rows in memory) until its end; a backfill or a national
+    reload of 10^6 reports would hold too much and lose everything to one late failure.
+    Here the working set is one batch — as long as the caller's iterable produces reports
+    lazily (a generator), at most ``batch_size`` inputs are alive at a time — and each batch
+    is committed as its own warehouse version.
+
+    Contract:
+
+    - Each batch is atomic (it is a ``load()``: replace-whole-report, unchanged reports skipped,
+      ``force`` as there).  A batch that fails raises; the batches before it stay committed.
+      Running the same stream again is safe and cheap: committed reports come back unchanged.
+    - The same report in two batches: the later batch replaces it (counted ``replaced``).
+    - ``on_batch(stats)`` is called after each batch's commit with that batch's own stats
+      (e.g. to record each version with the run, or to report progress).
+    - Returns the batches' stats summed (counts, files, seconds); ``version`` is the last
+      version written or found, ``views_applied``/``views_error`` those of the last batch.
+      An empty stream returns the current version, like ``load([])``.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    total: LoadStats | None = None
+    for batch in _batched(inputs, batch_size):
+        stats = load(batch, data, force=force, chunk_reports=min(batch_size, CHUNK_REPORTS))
+        del batch  # let the inputs go before the next batch is drawn
+        if on_batch is not None:
+            on_batch(stats)
+        total = stats if total is None else _summed(total, stats)
+    return total if total is not None else load([], data, force=force)
+
+
+def _summed(a: LoadStats, b: LoadStats) -> LoadStats:
+    """Stats of two consecutive loads as one: counts added, the later version and views."""
+    return LoadStats(
+        b.data,
+        b.version,
+        a.reports_new + b.reports_new,
+        a.reports_replaced + b.reports_replaced,
+        a.reports_unchanged + b.reports_unchanged,
+        a.facts_written + b.facts_written,
+        a.checks_written + b.checks_written,
+        a.files_written + b.files_written,
+        a.files_rewritten + b.files_rewritten,
+        b.views_applied,
+        b.views_error,
+        a.seconds + b.seconds,
+    )
 
 
 def _refresh_views(root: Path, stats: LoadStats) -> None:
