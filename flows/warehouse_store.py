@@ -233,16 +233,19 @@ class Store:
         return actions
 
     def _write_file(self, table: str, year: int | None, data: pa.Table) -> AddAction:
-        value = NULL_PARTITION if year is None else str(year)
-        rel = f"year={value}/part-{uuid.uuid4()}-c000.zstd.parquet"
+        rel = _file_name(year)
         path = self.path(table) / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(data, path, compression=COMPRESSION, row_group_size=ROW_GROUP_SIZE)
-        stats = json.dumps({"numRecords": data.num_rows})
+        return self._action(table, year, rel, data.num_rows)
+
+    def _action(self, table: str, year: int | None, rel: str, rows: int) -> AddAction:
+        """The action adding the written file ``rel`` (``rows`` rows) of partition ``year``."""
+        value = None if year is None else str(year)
+        stats = json.dumps({"numRecords": rows})
         now = int(time.time() * 1000)
-        return AddAction(
-            rel, path.stat().st_size, {"year": None if year is None else value}, now, True, stats
-        )
+        size = (self.path(table) / rel).stat().st_size
+        return AddAction(rel, size, {"year": value}, now, True, stats)
 
     def _rewrites(
         self, table: str, dt: DeltaTable, ids: pa.Array, years: set[int | None], adds: list
@@ -265,22 +268,60 @@ class Store:
             hit = _hits(rids["report_id"], ids)
             if not pc.any(hit).as_py():
                 continue
-            keep = pq.read_table(path).filter(pc.invert(hit))
             rel = os.path.relpath(path, root)
             value = NULL_PARTITION if year is None else str(year)
             part = {"year": None if year is None else value}
             actions.append(RemoveAction(rel, True, now, os.path.getsize(path), part))
             merged = new.pop(year, [])
-            if merged:
-                parts = [keep, *(pq.read_table(root / m.path) for m in merged)]
-                if any(t.schema != keep.schema for t in parts):  # e.g. a delta-rs file
-                    parts = [t.cast(_plain(t.schema)) for t in parts]
-                keep = pa.concat_tables(parts)
-            if keep.num_rows:
-                actions.append(self._write_file(table, year, keep))
+            kept = self._rewrite_file(table, year, path, hit, [root / m.path for m in merged])
+            if kept is not None:
+                actions.append(kept)
             for m in merged:
                 (root / m.path).unlink()
         return actions + [a for rest in new.values() for a in rest]
+
+    def _rewrite_file(
+        self, table: str, year: int | None, path: str, hit: pa.ChunkedArray, merged: list[Path]
+    ) -> AddAction | None:
+        """A new file of ``year``: the rows of ``path`` where ``hit`` is False, then the rows of
+        the uncommitted files ``merged``; None when that is no row at all.
+
+        Streamed row group by row group: after compaction one file holds a whole year
+        partition (~30 M facts at national scale), which read at once would take gigabytes,
+        so the cost of replacing one report stays a row group's, not the partition's.
+        """
+        source = pq.ParquetFile(path)
+        schema = source.schema_arrow
+        others = [pq.read_schema(m) for m in merged]
+        if any(o != schema for o in others):  # e.g. a delta-rs file beside a pyarrow one
+            schema = _plain(schema)
+        drop = hit.combine_chunks() if isinstance(hit, pa.ChunkedArray) else hit
+        rel = _file_name(year)
+        out = self.path(table) / rel
+        rows = 0
+        with pq.ParquetWriter(out, schema, compression=COMPRESSION) as writer:
+            offset = 0
+            for batch in source.iter_batches(batch_size=ROW_GROUP_SIZE):
+                mask = pc.invert(drop.slice(offset, batch.num_rows))
+                offset += batch.num_rows
+                rows += self._put(writer, batch.filter(mask), schema)
+            for m in merged:
+                for batch in pq.ParquetFile(m).iter_batches(batch_size=ROW_GROUP_SIZE):
+                    rows += self._put(writer, batch, schema)
+        if not rows:
+            out.unlink()
+            return None
+        return self._action(table, year, rel, rows)
+
+    @staticmethod
+    def _put(writer: pq.ParquetWriter, batch: pa.RecordBatch, schema: pa.Schema) -> int:
+        if batch.num_rows:
+            table = pa.Table.from_batches([batch])
+            writer.write_table(
+                table if table.schema == schema else table.cast(schema),
+                row_group_size=ROW_GROUP_SIZE,
+            )
+        return batch.num_rows
 
     def without(self, table: str, adds: list[AddAction], ids: set[str]) -> list[AddAction]:
         """Uncommitted files ``adds`` again without the rows of reports ``ids`` (the same
@@ -440,6 +481,12 @@ def _predicate(ids: Iterable[str], years: set[int | None]) -> str | None:
         parts.append("year IS NULL")
     quoted = ", ".join("'" + i.replace("'", "''") + "'" for i in ids)
     return f"({' OR '.join(parts)}) AND report_id IN ({quoted})"
+
+
+def _file_name(year: int | None) -> str:
+    """A new data file's path in its table: ``year=<y>/part-<uuid>-c000.zstd.parquet``."""
+    value = NULL_PARTITION if year is None else str(year)
+    return f"year={value}/part-{uuid.uuid4()}-c000.zstd.parquet"
 
 
 def partition_year(path: str) -> int | None:

@@ -22,7 +22,15 @@ import pytest
 from conftest import SEED_EXPECTED, SEED_FILES
 from nianbao.flows.cli import main
 from nianbao.flows.paths import data_dir
-from nianbao.flows.warehouse import ReportInput, connect, export, ingest, load, report_id_for
+from nianbao.flows.warehouse import (
+    ReportInput,
+    connect,
+    export,
+    ingest,
+    load,
+    load_batches,
+    report_id_for,
+)
 from nianbao.flows.warehouse_maintain import optimize
 from nianbao.flows.warehouse_store import TABLES, Store, file_list
 from nianbao.transform import catalogue
@@ -676,6 +684,69 @@ def test_same_report_twice_in_one_load_keeps_the_last(tmp_path):
         assert con.sql(
             f"SELECT new FROM report_summary WHERE report_id = '{rid(url)}'"
         ).fetchall() == [(3.0,)]
+    finally:
+        con.close()
+
+
+def test_load_batches_commits_a_version_per_batch(tmp_path):
+    urls = [f"http://www.x.gov.cn/nb/t{k}.html" for k in range(5)]
+    first = [
+        report_input(make_result(values={"requests.new.total": k}), u) for k, u in enumerate(urls)
+    ]
+    again = report_input(make_result(values={"requests.new.total": 40}), urls[0])  # changed
+    same = report_input(make_result(values={"requests.new.total": 1}), urls[1])  # unchanged
+    seen = []
+    stats = load_batches(iter([*first, again, same]), tmp_path, batch_size=2, on_batch=seen.append)
+    assert [s.version for s in seen] == [0, 1, 2, 2]
+    assert [(s.reports_new, s.reports_replaced, s.reports_unchanged) for s in seen] == [
+        (2, 0, 0),
+        (2, 0, 0),
+        (1, 1, 0),  # the fifth report, and the first again (changed): replaced
+        (0, 0, 1),  # the second again, unchanged: nothing written, no new version
+    ]
+    assert (stats.version, stats.reports_new, stats.reports_replaced) == (2, 5, 1)
+    assert (stats.reports_unchanged, stats.facts_written) == (1, 1200)
+    assert stats.views_applied and stats.seconds == pytest.approx(sum(s.seconds for s in seen))
+    con = connect(tmp_path)
+    try:
+        assert con.sql("SELECT count(*) FROM facts").fetchall() == [(1000,)]
+        assert sorted(con.sql("SELECT new FROM report_summary").fetchall()) == [
+            (1.0,),
+            (2.0,),
+            (3.0,),
+            (4.0,),
+            (40.0,),
+        ]
+    finally:
+        con.close()
+    assert load_batches([], tmp_path).version == 2  # nothing to load: the current version
+
+
+def test_replacing_after_optimize_rewrites_the_compacted_file(tmp_path):
+    urls = [f"http://www.x.gov.cn/nb/t{k}.html" for k in range(3)]
+    for k, url in enumerate(urls):  # three loads: three files per partition
+        load([report_input(make_result(values={"requests.new.total": k + 1}), url)], tmp_path)
+    optimize(tmp_path, retention=timedelta(0))  # one delta-rs file per table
+    fresh = report_input(make_result(values={"requests.new.total": 9}), urls[1])
+    extra = report_input(make_result(agency="新局"), "http://www.x.gov.cn/nb/t9.html")
+    stats = load([fresh, extra], tmp_path)
+    assert (stats.reports_replaced, stats.reports_new) == (1, 1)
+    # the compacted file, rewritten without the old rows, takes in the new files (no trail)
+    assert all(len(files) == 1 for t, files in live_files(tmp_path).items() if t != "reports")
+    con = connect(tmp_path)
+    try:
+        assert con.sql("SELECT count(*), count(DISTINCT report_id) FROM facts").fetchall() == [
+            (800, 4)
+        ]
+        assert sorted(con.sql("SELECT agency, new FROM report_summary").fetchall()) == [
+            ("新局", 0.0),
+            ("测试局", 1.0),
+            ("测试局", 3.0),
+            ("测试局", 9.0),
+        ]
+        assert con.sql(
+            f"SELECT count(*) FROM checks WHERE report_id = '{rid(urls[1])}'"
+        ).fetchall() == [(1,)]
     finally:
         con.close()
 
