@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from nianbao.core.version import extractor_version
 from nianbao.extract.documents_log import ReportDocument
 from nianbao.extract.registry import Portal, load_registry
 from prefect import flow, task
@@ -90,15 +91,36 @@ def dask_runner(address: str | None, workers: int):
         }
         runner = DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=kwargs)
     with dask.config.set({"distributed.worker.daemon": False}), runner:
+        _same_extractor(runner.client.run(worker_version))
         yield runner
 
 
-def _prefect_env() -> dict[str, str]:
-    """The Prefect API this process talks to, for worker processes to talk to the same one."""
-    from prefect.settings import get_current_settings
+def worker_version() -> str:
+    """On each worker, before any task: the readers imported (so the first batch is not slow)
+    and the extractor version this worker would record."""
+    import nianbao.flows.extraction  # noqa: F401 - the readers and the transform
 
-    url = get_current_settings().api.url
-    return {"PREFECT_API_URL": str(url)} if url else {}
+    return extractor_version()
+
+
+def _same_extractor(versions: dict[str, str]) -> None:
+    """A worker with another nianbao would record another version: refuse to mix them."""
+    ours = extractor_version()
+    other = {addr: v for addr, v in versions.items() if v != ours}
+    if other:
+        addr, v = next(iter(other.items()))
+        raise RuntimeError(
+            f"Dask worker {addr} runs extractor {v}, this process {ours}: install the same "
+            f"nianbao on every worker ({len(other)} of {len(versions)} differ)"
+        )
+
+
+def _prefect_env() -> dict[str, str]:
+    """The Prefect API this flow talks to — a server's, or the temporary one Prefect started
+    for this process — for the worker processes to report to the same one."""
+    from prefect.client.orchestration import get_client
+
+    return {"PREFECT_API_URL": str(get_client(sync_client=True).api_url).rstrip("/")}
 
 
 def batches(docs: Iterable[ReportDocument], size: int) -> Iterator[list[ReportDocument]]:
