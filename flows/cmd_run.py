@@ -76,7 +76,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         metavar="WORK_POOL",
         help="register the deployment on this (process) work pool and exit; runs are then "
-        "picked up by `prefect worker start --pool WORK_POOL` processes (one or many)",
+        "picked up by `prefect worker start --pool WORK_POOL` processes. A worker runs a whole "
+        "night: more workers give failover, not a faster night (extraction scales with "
+        "`nianbao backfill` on Dask)",
     )
     p.set_defaults(func=cmd_serve)
 
