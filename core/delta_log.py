@@ -80,12 +80,19 @@ def read(
 
 def read_files(path: str | os.PathLike[str], names: Iterable[str], schema: pa.Schema) -> pa.Table:
     """The rows of some data files of the table at ``path``, in ``schema``'s columns only."""
-    tables = []
-    for name in names:
-        present = set(pq.read_schema(Path(path) / name).names)
-        cols = [f.name for f in schema if f.name in present]
-        tables.append(_conform(pq.read_table(Path(path) / name, columns=cols), schema))
+    tables = [read_file(path, name, schema) for name in names]
     return pa.concat_tables(tables) if tables else _loose(schema).empty_table()
+
+
+def read_file(
+    path: str | os.PathLike[str], name: str, schema: pa.Schema, rows: pa.Array | None = None
+) -> pa.Table:
+    """One data file's rows in ``schema``'s columns (missing ones null); with ``rows``, only
+    the rows at those positions, in that order."""
+    parquet = pq.ParquetFile(Path(path) / name)
+    present = set(parquet.schema_arrow.names)
+    got = parquet.read(columns=[f.name for f in schema if f.name in present])
+    return _conform(got if rows is None else got.take(rows), schema)
 
 
 def is_due(dt: DeltaTable, policy: Policy = POLICY, *, now: datetime | None = None) -> bool:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from nianbao.core import delta_log, records
@@ -77,7 +78,8 @@ REPORT_KINDS = frozenset({"report", "attachment"})
 
 
 STATE_SCHEMA = documents_state.schema(SCHEMA)
-_READ_SCHEMA = pa.schema([SCHEMA.field(c) for c in documents_state.COLUMNS])
+_READ_SCHEMA = pa.schema([SCHEMA.field(c).with_nullable(True) for c in documents_state.COLUMNS])
+_KEY_SCHEMA = pa.schema([SCHEMA.field(c).with_nullable(True) for c in documents_state.KEY_COLUMNS])
 
 
 def log_dir(data: str | os.PathLike[str]) -> Path:
@@ -174,12 +176,36 @@ def current_state(data: str | os.PathLike[str], *, save: bool = False) -> pa.Tab
     tail = [f for f in files if f not in covered]
     if saved is not None and not tail:
         return base
-    rows = delta_log.read_files(log_dir(data), tail, _READ_SCHEMA)
-    both = pa.concat_tables([base.select(rows.column_names), rows])
-    state = documents_state.fold(both, STATE_SCHEMA)
+    state = _fold_onto(log_dir(data), base, tail)
     if save:
         documents_state.save(state_path(data), state, table_id, files)
     return state
+
+
+def _fold_onto(path: Path, base: pa.Table, tail: list[str]) -> pa.Table:
+    """``base`` (a state) with the ``tail`` files folded on.  Every tail row's key columns are
+    read, the other columns only of the files holding a picked row: after a year without a
+    saved state that is a few nights' files, not all of them."""
+    parts = [base.select(list(documents_state.KEY_COLUMNS))]
+    parts += [delta_log.read_file(path, name, _KEY_SCHEMA) for name in tail]
+    source = np.repeat(np.arange(-1, len(tail)), [len(p) for p in parts])  # -1: base
+    offset = np.concatenate([np.arange(len(p)) for p in parts])
+    picked = documents_state.pick(pa.concat_tables([p.cast(_KEY_SCHEMA) for p in parts]))
+    at = picked.rows.to_numpy()
+    pieces, order = [], []
+    for i in np.unique(source[at]):
+        mine = np.flatnonzero(source[at] == i)
+        rows = pa.array(offset[at[mine]])
+        if i < 0:
+            pieces.append(base.select(list(documents_state.COLUMNS)).take(rows))
+        else:
+            pieces.append(delta_log.read_file(path, tail[i], _READ_SCHEMA, rows))
+        order.append(mine)
+    if not pieces:
+        return STATE_SCHEMA.empty_table()
+    got = pa.concat_tables([p.cast(_READ_SCHEMA) for p in pieces])
+    back = np.argsort(np.concatenate(order), kind="stable")  # into the pick's order
+    return documents_state.assemble(got.take(pa.array(back)), picked, STATE_SCHEMA)
 
 
 @dataclass(slots=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,8 @@ COLUMNS = (
     "year",
     "listing_url",
 )
+# What ``pick`` reads: the key, the order and whether a body was stored.
+KEY_COLUMNS = ("url", "method", "post_data", "fetched_at", "sha256")
 # Added by the fold: the document key, and which role(s) the row plays for it.
 KEY, LATEST, BODY = "key", "is_latest", "is_body"
 _META = b"nianbao.documents_state"
@@ -74,28 +77,52 @@ def keys(rows: pa.Table) -> pa.Array:
     return pc.if_else(is_get, rows["url"], other).combine_chunks()
 
 
-def fold(rows: pa.Table, state_schema: pa.Schema) -> pa.Table:
+@dataclass(frozen=True, slots=True)
+class Picked:
+    """The rows a fold keeps: positions in the folded rows (in fetch order), their keys and
+    roles."""
+
+    rows: pa.Array
+    key: pa.Array
+    latest: pa.Array
+    body: pa.Array
+
+
+def pick(rows: pa.Table) -> Picked:
     """Per key the latest row and the latest row with a body, in fetch order.
 
     "Latest" is what the crawler always meant: rows stably sorted by ``fetched_at``, the last
-    one wins (rows of one batch keep their order).  A row playing both roles appears once.
-    ``rows`` may be a previous state's rows followed by newer log rows: the result is the
-    same as folding every row they stand for."""
-    rows = rows.select(list(COLUMNS))
-    rows = rows.take(pc.sort_indices(rows, [("fetched_at", "ascending")]))
-    key = keys(rows)
-    sha = rows["sha256"]
-    has_body = pc.fill_null(pc.not_equal(sha, ""), False)
-    pos = pa.array(np.arange(len(rows), dtype=np.int64))
-    index = pa.table({KEY: key, "pos": pos})
+    one wins (rows of one batch keep their order).  A row playing both roles is picked once.
+    ``rows`` may be a previous state's rows followed by newer log rows: the pick is the same
+    as over every row they stand for.  Needs only the key columns, ``fetched_at`` and
+    ``sha256`` (``KEY_COLUMNS``), so a long log is read narrow first."""
+    order = pc.sort_indices(rows["fetched_at"])  # stable
+    key = keys(rows).take(order)
+    has_body = pc.fill_null(pc.not_equal(rows["sha256"].take(order), ""), False)
+    index = pa.table({KEY: key, "pos": pa.array(np.arange(len(rows), dtype=np.int64))})
     latest = _last(index)
     body = _last(index.filter(has_body))
     chosen = pc.unique(pa.concat_arrays([latest, body]))
     chosen = chosen.take(pc.sort_indices(chosen))  # fetch order again
-    picked = rows.take(chosen).append_column(KEY, key.take(chosen))
-    picked = picked.append_column(LATEST, pc.is_in(chosen, value_set=latest))
-    picked = picked.append_column(BODY, pc.is_in(chosen, value_set=body))
-    return picked.cast(state_schema)
+    return Picked(
+        rows=order.take(chosen),
+        key=key.take(chosen),
+        latest=pc.is_in(chosen, value_set=latest),
+        body=pc.is_in(chosen, value_set=body),
+    )
+
+
+def assemble(picked_rows: pa.Table, picked: Picked, state_schema: pa.Schema) -> pa.Table:
+    """The state: ``picked_rows`` (the picked rows, in the pick's order) with key and roles."""
+    out = picked_rows.select(list(COLUMNS)).append_column(KEY, picked.key)
+    out = out.append_column(LATEST, picked.latest).append_column(BODY, picked.body)
+    return out.cast(state_schema)
+
+
+def fold(rows: pa.Table, state_schema: pa.Schema) -> pa.Table:
+    """``pick`` then ``assemble``, for rows already read whole."""
+    picked = pick(rows)
+    return assemble(rows.take(picked.rows), picked, state_schema)
 
 
 def _last(index: pa.Table) -> pa.Array:

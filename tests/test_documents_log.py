@@ -285,3 +285,25 @@ def test_projection_reads_only_the_columns_asked(tmp_path: Path) -> None:
     got = dlog.read_log(tmp_path, ("url", "fetched_at", "run_id"))
     assert got.column_names == ["url", "fetched_at", "run_id"]
     assert got["run_id"].to_pylist()[:1] == ["night-0"] and len(got) == 14
+
+
+def test_rows_fetched_out_of_file_order_keep_their_own_values(tmp_path: Path) -> None:
+    """A later commit may hold an earlier fetch (a clock step back): the fold picks rows in
+    fetch order across files and must return each row's own columns with its own key."""
+    with dlog.DocumentsLog(tmp_path, flush_rows=1) as log:
+        log.append(_row("a", 0, 10, "new", "sha-a", title="A"))
+        log.append(_row("b", 0, 5, "new", "sha-b", title="B"))
+        log.append(_row("c", 0, 1, "new", None, title="C"))
+    dlog.maintain(tmp_path)  # state saved: now fold a tail onto it, also out of order
+    with dlog.DocumentsLog(tmp_path, flush_rows=1) as log:
+        log.append(_row("a", 1, 20, "changed", "sha-a2", title="A2"))
+        log.append(_row("c", 0, 0, "failed", None, title="C0"))  # older than the state's c
+    got = dlog.known_documents(tmp_path)
+    assert {k: (v.row["title"], v.sha256, v.outcome) for k, v in got.items()} == {
+        "a": ("A2", "sha-a2", "changed"),
+        "b": ("B", "sha-b", "new"),
+        "c": ("C", None, "new"),
+    }
+    assert known(tmp_path) == oracle(tmp_path)
+    dlog.state_path(tmp_path).unlink()
+    assert known(tmp_path) == oracle(tmp_path)
