@@ -33,6 +33,7 @@ NOT_EXTRACTION = frozenset(
         "core/version.py",
         "extract/crawler.py",
         "extract/documents_log.py",
+        "extract/documents_state.py",
         "extract/rawstore.py",
         "extract/registry.py",
         "extract/discovery",
