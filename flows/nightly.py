@@ -214,7 +214,9 @@ def summarise(
         unsupported=counts.unsupported.total(),
         unhealthy=unhealthy,
         facts_loaded=loaded.facts,
-        detail=counts.describe([("", m) for m in (loaded.error, loaded.note) if m]),
+        detail=counts.describe(
+            [("", m) for m in (loaded.error, loaded.note, crawled.log_note) if m]
+        ),
         warehouse_version=loaded.version,
     )
 
