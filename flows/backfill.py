@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,7 +44,7 @@ from .tally import Tally, extraction_record, tally
 
 Progress = Callable[..., None]
 BATCH_DOCUMENTS = 16  # snapshots per Dask task: amortises scheduling, keeps stragglers short
-LOAD_REPORTS = 2_000  # reports per warehouse load (one version each)
+LOAD_REPORTS = 5_000  # reports per warehouse load (one version each; ~1 M facts in memory)
 IN_FLIGHT_PER_WORKER = 2  # Dask tasks queued per worker: enough to never leave one idle
 
 
@@ -175,7 +175,8 @@ class Totals:
     facts_loaded: int = 0
     loads: int = 0
     version: int | None = None
-    errors: list[str] | None = None
+    errors: list[str] = field(default_factory=list)  # the run failed (a load)
+    notes: list[str] = field(default_factory=list)  # said, the run stands (maintenance)
 
     def add(self, counts: Tally, outcomes: int) -> None:
         self.extracted += counts.extracted.total()
@@ -193,7 +194,7 @@ class Writer:
     def __init__(self, data: Path, run_id: str, portals: dict[str, Portal], every: int):
         self.data, self.run_id, self.portals, self.every = data, run_id, portals, every
         self.pending: list = []
-        self.totals = Totals(errors=[])
+        self.totals = Totals()
         self.problems: Tally = Tally()
 
     def add(self, pairs: list[tuple[ReportDocument, Outcome]]) -> None:
@@ -267,6 +268,7 @@ def backfill(
                 if progress:
                     progress("extract_advance", advance=len(pairs))
     writer.flush()
+    _maintain(cfg.data, writer.totals)
     totals = writer.totals
     totals.selected, totals.stale, totals.new = len(todo), len(pending.stale), len(pending.new)
     run = _summary(run_id, started, totals, writer.problems)
@@ -291,6 +293,17 @@ def backfill(
     }
 
 
+def _maintain(data: Path, totals: Totals) -> None:
+    """Compact after the batched loads (each left small files; queries slow down until they
+    are compacted); a failure is said in the run's row, the loaded reports stand."""
+    from .warehouse import maintain
+
+    try:
+        maintain(data)
+    except Exception as e:
+        totals.notes.append(f"warehouse maintenance failed: {type(e).__name__}: {e}")
+
+
 def _cluster_size(runner) -> int:
     """Workers of the runner's cluster (an external one may be larger than ``--workers``)."""
     try:
@@ -301,7 +314,7 @@ def _cluster_size(runner) -> int:
 
 def _summary(run_id: str, started: datetime, totals: Totals, problems: Tally) -> RunSummary:
     """The backfill's `runs` row."""
-    errors = totals.errors or []
+    errors = totals.errors
     status = "failed" if errors else ("degraded" if totals.failed else "ok")
     return RunSummary(
         run_id=run_id,
@@ -315,6 +328,6 @@ def _summary(run_id: str, started: datetime, totals: Totals, problems: Tally) ->
         failed=totals.failed,
         unsupported=totals.unsupported,
         facts_loaded=totals.facts_loaded,
-        detail=problems.describe([("", e) for e in errors]),
+        detail=problems.describe([("", e) for e in [*errors, *totals.notes]]),
         warehouse_version=totals.version,
     )
