@@ -30,6 +30,7 @@ NOT_EXTRACTION = frozenset(
     {
         "core/delta_log.py",
         "core/records.py",
+        "core/regions.py",
         "core/version.py",
         "extract/crawler.py",
         "extract/documents_log.py",
