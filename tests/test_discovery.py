@@ -401,6 +401,30 @@ def test_epoint_json_api_from_site_js() -> None:
     assert found.adapters == ["jsonapi"] and len(found.entries) == 7
 
 
+def test_item_obj_url_held_in_a_json_string() -> None:
+    """国家疾控局-style ``var itemObj``: public crawlers of the real site show ``aU`` as a string
+    holding ``{"common": "/path"}``, not a bare URL (the demo portal writes bare URLs)."""
+    col = f"{H}/jbkzzx/c100014/ndbg/index.html"
+    rows = [
+        ("/jbkzzx/c100014/common/content/content_1.html", report(2023, "国家示例局")),
+        ("./202301/t20230120_2.html", report(2022, "国家示例局")),  # the bare-URL form still works
+    ]
+
+    def held(url: str) -> str:  # the JSON object inside the JS string, quotes escaped
+        return '{\\"common\\":\\"' + url + '\\"}' if url.startswith("/") else url
+
+    items = ",".join(
+        f'{{"aT":"{title}","aPd":"2024-01-20 10:00","aU":"{held(url)}"}}' for url, title in rows
+    )
+    page = f"<ul id=list></ul><script>var itemObj = [{items}];</script>"
+    found = discover(FakeWeb({col: page}), col)
+    assert found.adapters == ["jsonapi"]
+    assert sorted((e.url, e.list_date) for e in found.entries) == [
+        (f"{H}/jbkzzx/c100014/common/content/content_1.html", "2024-01-20"),
+        (f"{H}/jbkzzx/c100014/ndbg/202301/t20230120_2.html", "2024-01-20"),
+    ]
+
+
 # --------------------------------------------------------------------------- shells, sub-columns
 
 

@@ -288,7 +288,10 @@ _ITEMOBJ = re.compile(r"var\s+itemObj\s*=\s*(\[.*?\])\s*;", re.S)
 
 def item_obj_links(text: str, base: str) -> list[Link]:
     """Entries of a JS array list ``var itemObj = [{aT: …, aPd: …, aU: …}]`` (国家疾控局 style;
-    a JS literal: keys may be unquoted, strings single-quoted)."""
+    a JS literal: keys may be unquoted, strings single-quoted).
+
+    ``aU`` is a URL, or a string holding a JSON object that names it (``{"common": "/jbkzzx/…"}``,
+    the shape public crawlers of ndcpa.gov.cn describe; the demo portal uses plain URLs)."""
     m = _ITEMOBJ.search(text)
     if not m:
         return []
@@ -298,7 +301,27 @@ def item_obj_links(text: str, base: str) -> list[Link]:
         rows = json.loads(fixed)
     except ValueError:
         return []
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, dict) and isinstance(row.get("aU"), str):
+            row["aU"] = _url_in_json(row["aU"])
     return row_links(rows, base, set(), url=("aU", "url"), title=("aT", "title"), date=("aPd",))
+
+
+def _url_in_json(value: str) -> str:
+    """``{"common": "/a/b.html"}`` → ``/a/b.html`` (its "common" member, else its first string
+    member); any other value is returned as it is."""
+    if not value.lstrip().startswith("{"):
+        return value
+    try:
+        obj = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(obj, dict):
+        return value
+    picked = obj.get("common")
+    if not isinstance(picked, str):
+        picked = next((v for v in obj.values() if isinstance(v, str) and v.strip()), None)
+    return picked or value
 
 
 def _first(row: dict, keys: tuple[str, ...]) -> object:
