@@ -25,6 +25,7 @@ from operator import attrgetter
 
 import numpy as np
 import pyarrow as pa
+from nianbao.core.regions import Region, infer_region, region
 from nianbao.transform import catalogue
 from nianbao.transform.result import ExtractResult
 
@@ -85,7 +86,7 @@ class ReportInput:
 
     ``level``/``region_code``/``portal_id`` come from the portal registry when crawled; for
     local files they are None unless the caller passes them.  ``agency`` overrides the agency
-    the extraction found.
+    the extraction found.  The region columns stored are ``region_fields(agency, region_code)``.
     """
 
     result: ExtractResult
@@ -100,6 +101,60 @@ class ReportInput:
     @property
     def report_id(self) -> str:
         return report_id_for(self.source_url, self.sha256)
+
+
+# --- Region -----------------------------------------------------------------------------------
+
+INFER_AT_LEAST = 0.5  # an inferred region weaker than this (context-only, conflict …) is not taken
+_NO_REGION = dict.fromkeys(
+    ("province_code", "province", "city_code", "city", "county_code", "county", "region_source")
+) | {"region_confidence": None}
+
+
+def region_fields(agency: str | None, region_code: str | None) -> dict:
+    """The region columns of a report: ``region_code`` (the best known code) and its province,
+    city and county, where they came from and how sure that is.
+
+    A county-level registry code is taken as it is (``registry``, 1.0).  A province or city
+    code, or none, is the context for reading the agency's name (``core.regions.infer_region``):
+    a region found there that lies inside the context and is more precise than it is taken
+    (``inferred``, the inference's confidence); otherwise the registry's code stands.  Known codes
+    are written as 6 digits; a code the package does not know is kept as given, the other
+    columns empty.
+    """
+    known = region(region_code) if region_code else None
+    if known is None or known.level in ("province", "city"):
+        guess = infer_region(agency, known.code if known else None) if agency else None
+        if guess and guess.code and guess.confidence >= INFER_AT_LEAST:
+            found = region(guess.code)
+            if found is not None and _finer(found, known):
+                return _fields(found, "inferred", guess.confidence)
+    if known is None:
+        return {"region_code": region_code, **_NO_REGION}
+    return _fields(known, "registry", 1.0)
+
+
+def _finer(found: Region, context: Region | None) -> bool:
+    """``found`` lies strictly inside ``context`` (anything is, when there is none)."""
+    if context is None:
+        return True
+    if found.code == context.code:
+        return False
+    return context.code in (found.province_code, found.city_code)
+
+
+def _fields(r: Region, source: str, confidence: float) -> dict:
+    return {
+        "region_code": r.code,
+        "province_code": r.province_code or None,
+        "province": r.province or None,
+        "city_code": r.city_code or None,
+        "city": r.city or None,
+        "county_code": r.county_code or None,
+        "county": r.county or None,
+        "region_source": source,
+        "region_confidence": confidence,
+    }
 
 
 # --- Building ---------------------------------------------------------------------------------
@@ -267,12 +322,13 @@ class Batch:
         self.digests: list[str] = []
         for k, (inp, r) in enumerate(zip(inputs, results, strict=True)):
             m = r.meta
+            agency = inp.agency or m.agency
             row = {
                 "report_id": self.ids[k],
                 "title": m.title,
-                "agency": inp.agency or m.agency,
+                "agency": agency,
                 "level": inp.level,
-                "region_code": inp.region_code,
+                **region_fields(agency, inp.region_code),
                 "year": m.year,
                 "format": r.format,
                 "published": _date(m.published),

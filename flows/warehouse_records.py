@@ -28,7 +28,15 @@ class ReportRow:
     title: str | None
     agency: str | None
     level: str | None
-    region_code: str | None
+    region_code: str | None  # the best known: the registry's, or a county inferred inside it
+    province_code: str | None  # 6-digit codes and names of region_code's levels (core.regions)
+    province: str | None
+    city_code: str | None
+    city: str | None
+    county_code: str | None
+    county: str | None
+    region_source: str | None  # registry | inferred | None (no known region)
+    region_confidence: float | None  # 1.0 from the registry; an inference's confidence
     year: Year | None
     format: str | None
     published: date | None

