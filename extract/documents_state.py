@@ -22,7 +22,6 @@ request's status, attempts, error, adapter and run id stay in the log.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from nianbao.core.atomic import replacing
 
 # What the crawler's memory and current_documents read of a fetch (see Known in documents_log).
 COLUMNS = (
@@ -149,9 +149,5 @@ def save(path: Path, state: pa.Table, table_id: str, files: Iterable[str]) -> No
     """Write the state atomically (a temporary file renamed over the old one): a reader or a
     crash sees the old state or the new, never half of one."""
     meta = {_META: json.dumps({"table_id": table_id, "files": sorted(files)}).encode()}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with replacing(path) as tmp:
         pq.write_table(state.replace_schema_metadata(meta), tmp, compression="zstd")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
