@@ -28,15 +28,21 @@ from pathlib import Path
 PACKAGES = ("nianbao.core", "nianbao.extract", "nianbao.transform")
 NOT_EXTRACTION = frozenset(
     {
+        "core/atomic.py",
         "core/delta_log.py",
         "core/records.py",
         "core/regions.py",
         "core/version.py",
+        "extract/columns.py",
         "extract/crawler.py",
         "extract/documents_log.py",
         "extract/documents_state.py",
+        "extract/expansion.py",
+        "extract/probe.py",
         "extract/rawstore.py",
         "extract/registry.py",
+        "extract/registry_check.py",
+        "extract/site_discovery.py",
         "extract/discovery",
         "extract/http",
     }

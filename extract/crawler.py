@@ -48,6 +48,7 @@ from .discovery.base import (
     is_report_title,
     parse_html,
 )
+from .expansion import Proposal, expand_platform, propose_from_aggregator
 from .html import container_tier, gkmlpt_body, in_hidden
 from .http import (
     BLOCKED,
@@ -60,8 +61,10 @@ from .http import (
     HttpConfig,
     host_key,
 )
+from .probe import may_visit_home
 from .rawstore import RawStore
 from .registry import Portal
+from .registry_growth import save_derived, save_proposals
 
 BODY_OUTCOMES = ("new", "changed", "unchanged")
 COUNTED = (
@@ -120,6 +123,9 @@ class PortalSummary:
     requests: int = 0
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    parent: str = ""  # a derived row: the platform it was expanded from
+    derived: int = 0  # a platform: agency columns it expanded to tonight
+    proposed: int = 0  # an aggregator/platform: columns on unregistered hosts it proposed
 
 
 @dataclass(slots=True)
@@ -213,6 +219,8 @@ class Crawler:
         self.client: HttpClient | None = None
         self.log: dlog.DocumentsLog | None = None
         self.known: dict[str, dlog.Known] = {}
+        self.derived: dict[str, list[Portal]] = {}  # platform id → tonight's agency columns
+        self.proposals: list[Proposal] = []
 
     # -- running --------------------------------------------------------------------------
 
@@ -259,7 +267,35 @@ class Crawler:
                     yield list(groups.values())
                 finally:
                     self.client = self.log = None
+            self._save_growth()
             self._maintain_log()  # the log is flushed; the lock is still ours
+
+    def _save_growth(self) -> None:
+        """Write tonight's derived rows and proposals (under the crawl lock, like the log)."""
+        if self.derived:
+            rows = [d for ds in self.derived.values() for d in ds]
+            save_derived(self.data_dir, self.derived, rows)
+        if self.proposals:
+            registered = {host_key(p.list_url) for p in self.portals}
+            save_proposals(self.data_dir, self.proposals, registered)
+
+    def add_derived(self, platform: Portal, rows: list[Portal]) -> list[PortalSummary]:
+        """Register a platform's agency columns for tonight: a summary each (thread-safe)."""
+        with self._claim_lock:
+            self.derived[platform.portal_id] = rows
+            out = []
+            for row in rows:
+                s = self.summaries.get(row.portal_id)
+                if s is None:
+                    s = self.summaries[row.portal_id] = PortalSummary(row.portal_id)
+                    self.summary.portals.append(s)
+                s.parent = platform.portal_id
+                out.append(s)
+            return out
+
+    def add_proposals(self, proposals: list[Proposal]) -> None:
+        with self._claim_lock:
+            self.proposals.extend(proposals)
 
     def _maintain_log(self) -> None:
         """Fold tonight's rows into the documents state and compact the log when due, under
@@ -324,6 +360,43 @@ class PortalCrawl:
         self.s = summary
 
     def run(self) -> None:
+        if self.portal.kind == "platform":
+            self.expand()
+        elif self.portal.kind == "aggregator":
+            self.propose()
+        else:
+            self.column()
+
+    def expand(self) -> None:
+        """A platform: find its agencies' columns, then crawl each as a row of its own."""
+        exp = expand_platform(self.listing_fetch, self.portal)
+        self.s.status, self.s.error, self.s.adapter = exp.status, exp.error, "platform"
+        self.s.notes.extend(exp.notes)
+        self.s.derived, self.s.proposed = len(exp.derived), len(exp.proposed)
+        self.c.add_proposals(exp.proposed)
+        if exp.status not in ("ok", "empty"):
+            return  # keep last night's derived rows: tonight says nothing about them
+        summaries = self.c.add_derived(self.portal, exp.derived)
+        for row, s in zip(exp.derived, summaries, strict=True):
+            self.c.progress("portal_start", portal_id=row.portal_id, url=row.list_url)
+            try:
+                PortalCrawl(self.c, row, s).run()
+            except Exception as e:  # one agency's column must not stop the platform
+                s.status, s.error = "error", f"{type(e).__name__}: {e}"
+            self.c.progress("portal_done", portal_id=row.portal_id, summary=s)
+        self.s.listed = sum(s.listed for s in summaries)
+
+    def propose(self) -> None:
+        """An aggregator: its links to unregistered hosts become proposed rows; reports on
+        registered hosts are their own columns' to fetch."""
+        registered = {host_key(p.list_url) for p in self.c.portals}
+        exp = propose_from_aggregator(self.listing_fetch, self.portal, registered)
+        self.s.status, self.s.error, self.s.adapter = exp.status, exp.error, "aggregator"
+        self.s.notes.extend(exp.notes)
+        self.s.listed, self.s.proposed = len(exp.linked), len(exp.proposed)
+        self.c.add_proposals(exp.proposed)
+
+    def column(self) -> None:
         found = discover(
             self.listing_fetch,
             self.portal.list_url,
@@ -416,6 +489,9 @@ class PortalCrawl:
             run_id=self.c.run_id,
             **(extra or {}),
         ).row()
+        if sha:  # a second fetch of it in this run (a platform's agency page that is also
+            # that agency's column) is then conditional, and not a second "new"
+            self.c.known[key] = dlog.Known(etag, modified, sha, outcome, row, row)
         return row, body
 
     def _still_fresh_file(self, known: dlog.Known) -> bool:
@@ -497,10 +573,7 @@ class PortalCrawl:
         )
 
     def _may_seed(self, url: str, row: dict) -> bool:
-        error = row["error"] or ""
-        if error.startswith("HTTP 412") or "云锁" in error or "瑞数" in error:
-            return False
-        return self.c.seed_once(host_key(url))
+        return may_visit_home(row["error"]) and self.c.seed_once(host_key(url))
 
     def _listing_once(self, url: str, options: FetchOptions) -> tuple[dict, bytes]:
         row, body = self.fetch(

@@ -3,22 +3,41 @@
 Registry entries must hold real column URLs (slugs carry unguessable suffixes, portals.md §1);
 their hosts are also the crawler's allow-list, so a bad file must fail loudly with the line
 that is wrong instead of silently crawling less (or more).
+
+A row's ``kind`` says what its address is: a ``column`` (one 年报 listing), a ``platform`` (a
+multi-agency platform root whose agencies' columns become *derived* rows, refreshed by every
+crawl and kept in ``<data>/registry-derived.csv``) or an ``aggregator`` (a page linking reports on
+other hosts, which become *proposed* rows for a person to accept).  ``verified_at`` records when
+``nianbao registry check`` last saw the row list reports; ``parent`` names the platform a derived
+row came from.  ``kind``, ``verified_at`` and ``parent`` are optional in a file (old registries
+keep working: every row is then a column).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-COLUMNS = ("portal_id", "agency", "level", "region_code", "list_url", "adapter", "notes")
+from nianbao.core import atomic
+
+REQUIRED = ("portal_id", "agency", "level", "region_code", "list_url", "adapter", "notes")
+OPTIONAL = ("kind", "verified_at", "parent")
+# the order a registry file is written in (data/portals.csv, registry-derived.csv)
+COLUMNS = ("portal_id", "agency", "level", "region_code", "list_url", "adapter", "kind",
+           "verified_at", "notes", "parent")  # fmt: skip
+KINDS = ("column", "platform", "aggregator")
 # Usual levels: national, province, city (prefecture), county (district), township, department.
 _LEVEL = re.compile(r"^[a-z][a-z_\-]{0,31}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
 _REGION = re.compile(r"^\d{2,12}$")
+_VERIFIED = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
 
 
 class RegistryError(ValueError):
@@ -36,6 +55,13 @@ class Portal:
     list_url: str
     adapter: str  # "" = auto-detect from the listing page
     notes: str = ""
+    kind: str = "column"  # column | platform | aggregator
+    verified_at: str = ""  # ISO date/time a check last saw reports listed; "" = unverified
+    parent: str = ""  # the platform row a derived row was expanded from
+
+    def row(self) -> dict[str, str]:
+        """The row as a registry file holds it (COLUMNS order)."""
+        return {name: getattr(self, name) for name in COLUMNS}
 
 
 def load_registry(path: str | Path, adapters: Iterable[str] | None = None) -> list[Portal]:
@@ -66,12 +92,12 @@ def parse_registry(
         raise RegistryError(
             f"{source}: empty registry (expected header {','.join(COLUMNS)})"
         ) from None
-    missing = [c for c in COLUMNS if c not in header]
+    missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise RegistryError(
             f"{source}: header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}"
         )
-    index = {name: header.index(name) for name in COLUMNS}
+    index = {name: header.index(name) for name in COLUMNS if name in header}
     errors: list[str] = []
     portals: list[Portal] = []
     seen: dict[str, int] = {}
@@ -80,6 +106,7 @@ def parse_registry(
             errors.append(f"{source}:{lineno}: {len(row)} fields, header has {len(header)}")
             continue
         values = {name: row[i].strip() for name, i in index.items()}
+        values["kind"] = values.get("kind") or "column"
         problems = _check(values, known)
         pid = values["portal_id"]
         if pid in seen:
@@ -116,8 +143,21 @@ def _check(values: dict[str, str], adapters: set[str]) -> list[str]:
         parts, port_ok = None, False
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
         problems.append(f"list_url {url!r} is not an absolute http(s) URL")
+    if values["kind"] not in KINDS:
+        problems.append(f"kind {values['kind']!r} unknown; known: {', '.join(KINDS)}")
+    if values.get("verified_at") and not _VERIFIED.match(values["verified_at"]):
+        problems.append(f"verified_at {values['verified_at']!r} is not an ISO date or date-time")
     if values["adapter"] and values["adapter"] not in adapters:
         problems.append(
             f"adapter {values['adapter']!r} unknown; known: {', '.join(sorted(adapters))}"
         )
     return problems
+
+
+def write_registry(path: str | Path, portals: Iterable[Portal]) -> Path:
+    """Write a registry file atomically (a reader never sees half of it)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(portal.row() for portal in portals)
+    return atomic.write_text(path, buf.getvalue())

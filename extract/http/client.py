@@ -83,6 +83,11 @@ class HttpClient:
         request = Request(url, method.upper(), data, json, hdrs, max_bytes)
         return self._runner(self._chain)(request)
 
+    def robots_says(self, url: str) -> str | None:
+        """None when robots.txt lets the crawler fetch ``url``, else why not (read once per
+        origin, as every fetch reads it)."""
+        return self._robots.allows(url)
+
     @staticmethod
     def _runner(chain: Handler) -> Callable[[Request], FetchResult]:
         """``chain`` as a fetch: a fresh exchange in, a :class:`FetchResult` out."""
