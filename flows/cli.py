@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "nianbao.flows.cmd_run",
     "nianbao.flows.cmd_backfill",
     "nianbao.flows.cmd_config",
+    "nianbao.flows.cmd_registry",
 ]
 
 

@@ -346,7 +346,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
             console.print(t)
     finally:
         con.close()
+    for line in registry_growth(data):
+        console.print(line)
     console.print(
         f'warehouse: duckdb {data / "nianbao.duckdb"}   (or: nianbao sql "..." --data {data})'
     )
     return 1 if result["run"]["status"] == "failed" else 0
+
+
+def registry_growth(data: Path) -> list[str]:
+    """What the registry grew by tonight: platforms' agency columns and proposed columns."""
+    import csv
+
+    from nianbao.extract.registry_growth import PROPOSED_FILE, derived_path, load_derived
+
+    out = []
+    by_parent: dict[str, int] = {}
+    for row in load_derived(data):
+        by_parent[row.parent] = by_parent.get(row.parent, 0) + 1
+    if by_parent:
+        parts = ", ".join(f"{p} → {n} agency columns" for p, n in sorted(by_parent.items()))
+        out.append(f"platforms expanded: {parts}  ({derived_path(data)})")
+    proposed = data / PROPOSED_FILE
+    if proposed.is_file():
+        with proposed.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        if rows:
+            out.append(
+                f"{len(rows)} column(s) on unregistered hosts proposed for the registry  ({proposed})"
+            )
+    return out

@@ -24,6 +24,7 @@ from typing import Any
 from nianbao.extract.crawler import Crawler, CrawlSummary, PortalCrawl, PortalSummary
 from nianbao.extract.documents_log import ReportDocument
 from nianbao.extract.registry import Portal, load_registry
+from nianbao.extract.registry_growth import with_derived
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -273,7 +274,7 @@ def nightly(
     crawler = Crawler(portals, cfg.data, cfg.crawl_config(), progress=progress)
     crawled = crawl(crawler, portal_ids, cfg.workers)
     extracted = extract(crawled.run_id, select(cfg.data, cfg.backfill_per_night), cfg, progress)
-    counts = tally(extracted, {p.portal_id: p for p in portals})
+    counts = tally(extracted, {p.portal_id: p for p in with_derived(portals, cfg.data)})
     loaded = load(counts.inputs, cfg.data)
     judged = judge(crawled, counts, cfg.data)
     run = summarise(crawled, counts, loaded, judged)

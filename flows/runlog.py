@@ -1,5 +1,5 @@
-"""The `runs`, `portal_runs` and `extractions` logs: one row per nightly run, one per portal
-per run, one per document extraction tried.
+"""The `runs`, `portal_runs`, `extractions` and `registry_checks` logs: one row per nightly
+run, one per portal per run, one per document extraction tried, one per registry row checked.
 
 Append-only Delta tables under ``<data>/warehouse/runs/``, ``portal_runs/`` and ``extractions/``;
 each write is one commit, so a killed run leaves whole rows or nothing.
@@ -108,9 +108,34 @@ class Extraction:
     n_facts: Count | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RegistryCheck:
+    """One registry row checked by ``nianbao registry check`` (the `registry_checks` log;
+    the view `registry_status` shows each row's latest).  ``years`` is JSON: {"2023": 5, …}."""
+
+    check_id: str
+    portal_id: str
+    kind: str
+    agency: str
+    list_url: str
+    checked_at: datetime
+    verdict: str  # ok | empty | blocked | moved | unreachable | robots
+    detail: str
+    reachable: bool
+    robots: str
+    cms: str
+    listed: Count
+    years: str
+    newest_year: records.Int16 | None
+    agencies: Count | None
+    proposed: Count | None
+    requests: Count
+
+
 RUNS_SCHEMA = records.schema(RunSummary)
 PORTAL_RUNS_SCHEMA = records.schema(PortalRun)
 EXTRACTIONS_SCHEMA = records.schema(Extraction)
+REGISTRY_CHECKS_SCHEMA = records.schema(RegistryCheck)
 # Refusals that may pass on another night (a busy machine, a killed worker): tried again up to
 # this many times in all; every other outcome is final for its snapshot and parser version.
 RETRY_REASONS = frozenset({"limit:time", "limit:memory", "crashed"})
@@ -141,6 +166,10 @@ def write_portal_runs(data: Path, rows: list[PortalRun]) -> Path | None:
 
 def write_extractions(data: Path, rows: list[Extraction] | list[dict]) -> Path | None:
     return _append(data, "extractions", Extraction, rows)
+
+
+def write_registry_checks(data: Path, rows: list[RegistryCheck]) -> Path | None:
+    return _append(data, "registry_checks", RegistryCheck, rows)
 
 
 def settled_extractions(data: Path) -> set[tuple[str, str, str]]:

@@ -55,6 +55,7 @@ def _runlog_schema(name: str) -> pa.Schema:
         "runs": runlog.RUNS_SCHEMA,
         "portal_runs": runlog.PORTAL_RUNS_SCHEMA,
         "extractions": runlog.EXTRACTIONS_SCHEMA,
+        "registry_checks": runlog.REGISTRY_CHECKS_SCHEMA,
     }[name]
 
 
@@ -63,6 +64,7 @@ LOG_TABLES = {
     "runs": lambda: _runlog_schema("runs"),
     "portal_runs": lambda: _runlog_schema("portal_runs"),
     "extractions": lambda: _runlog_schema("extractions"),
+    "registry_checks": lambda: _runlog_schema("registry_checks"),
 }
 
 _TOKEN = re.compile(r"\{\{([a-z_]+)(?::([^}]*))?\}\}")

@@ -16,3 +16,12 @@ SELECT r.portal_id, r.health, r.reason, r.run_id, r.started_at AS checked_at, r.
        r.error, s.unhealthy_runs
 FROM ranked r JOIN streaks s USING (portal_id)
 WHERE r.k = 1;
+
+-- Registry rows as `nianbao registry check` last saw them: one row per portal_id, its latest
+-- check (verdict ok | empty | blocked | moved | unreachable | robots, reports listed per year as
+-- JSON, the detected CMS family).  Every check stays in `registry_checks`.
+CREATE OR REPLACE VIEW registry_checks AS SELECT * FROM {{source:registry_checks}};
+
+CREATE OR REPLACE VIEW registry_status AS
+SELECT * FROM registry_checks
+QUALIFY row_number() OVER (PARTITION BY portal_id ORDER BY checked_at DESC, check_id DESC) = 1;
