@@ -70,6 +70,12 @@ class Column:
     family: str
     items: list[Item] = field(default_factory=list)
     notes: str = ""
+    kind: str = "column"  # column | platform | aggregator | proposed (an unregistered column)
+    parent: str = ""  # an agency column behind the platform row ``parent`` (not a registry row)
+
+    @property
+    def in_registry(self) -> bool:
+        return not self.parent and self.kind != "proposed"
 
     def registry_row(self, adapter: bool = False) -> dict[str, str]:
         return {
@@ -78,7 +84,8 @@ class Column:
             "level": self.level,
             "region_code": self.region_code,
             "list_url": self.list_url,
-            "adapter": self.family if adapter else "",
+            "adapter": self.family if adapter and self.kind == "column" else "",
+            "kind": self.kind,
             "notes": self.notes,
         }
 

@@ -20,7 +20,9 @@ from typing import TextIO
 from .model import Column, ExpectedReport, Fault, Item, LogEntry, Request, Response, html
 from .site import SOFT_404, BuildContext, FaultRule, ReportFactory, SiteApp
 
-REGISTRY_COLUMNS = ["portal_id", "agency", "level", "region_code", "list_url", "adapter", "notes"]
+REGISTRY_COLUMNS = [
+    "portal_id", "agency", "level", "region_code", "list_url", "adapter", "kind", "notes"
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class Portal:
         self._dynamic_faults: list[Fault] = []
         self._reports: list[ExpectedReport] = []
         self._columns: list[Column] = []
+        self._proposals: list[Column] = []
         self._started = False
 
     # ------------------------------------------------------------ lifecycle
@@ -148,6 +151,7 @@ class Portal:
             ctx.faults,
             ctx.rules,
         )
+        self._proposals = ctx.proposals
         for f in self._faults:
             f.portal_id = f.portal_id or self._portal_of(f.url, f.site)
         for name, srv in self._servers.items():
@@ -206,12 +210,22 @@ class Portal:
         raise KeyError(name)
 
     def columns(self) -> list[Column]:
-        """All registry columns with their listing items."""
+        """Every column with its listing items: registry rows and the agency columns behind
+        platform rows (``parent`` set)."""
         return list(self._columns)
 
     def registry_rows(self, adapters: bool = False) -> list[dict[str, str]]:
         """Rows for the registry CSV; ``adapters=True`` fills ``adapter`` with the family name."""
-        return [c.registry_row(adapters) for c in self._columns]
+        return [c.registry_row(adapters) for c in self._columns if c.in_registry]
+
+    def expected_derived(self, parent: str | None = None) -> list[Column]:
+        """The agency columns platform rows must expand to (``parent`` = the platform row)."""
+        return [c for c in self._columns if c.parent and parent in (None, c.parent)]
+
+    def expected_proposals(self) -> list[Column]:
+        """Columns on hosts the registry lacks that aggregator rows must propose (by
+        ``list_url``; ``portal_id`` is the aggregator row that links them)."""
+        return list(self._proposals)
 
     def write_registry(self, path: str | Path, adapters: bool = False) -> Path:
         path = Path(path)

@@ -140,6 +140,7 @@ class BuildContext:
         self.seeds = {d.source: d for d in load_seed_reports()}
         self.reports: list[ExpectedReport] = []
         self.columns: list[Column] = []
+        self.proposals: list[Column] = []  # columns an aggregator should propose
         self.faults: list[Fault] = []
         self.rules: dict[str, FaultRule] = {}
         self._ids = 1000

@@ -11,6 +11,7 @@ from .govcn import build_govcn
 from .hanweb import build_hanweb, build_hanweb_b
 from .jpaas import build_jpaas
 from .legacy import build_legacy, build_mirror
+from .platform import build_platform, build_province, build_xinqu
 from .trs import build_trs, build_trs_blocked
 from .truecms import build_truecms
 from .vsb import build_vsb
@@ -18,7 +19,7 @@ from .vsb import build_vsb
 # every simulated host (one server each), in start order
 SITE_NAMES = [
     "trs", "hanweb", "jpaas", "gd", "anhui", "vsb", "cicro", "ewb", "truecms", "govcn", "legacy",
-    "trs-rs", "yunsuo", "closed", "hanweb-b", "mirror",
+    "trs-rs", "yunsuo", "closed", "hanweb-b", "mirror", "platform", "province", "xinqu",
 ]  # fmt: skip
 
 
@@ -41,4 +42,8 @@ def build_all(ctx: BuildContext) -> list[SiteApp]:
         build_trs_blocked(ctx, "closed", "示例市顺河区人民政府", "robots"),
         build_hanweb_b(ctx),
         build_mirror(ctx),
+        # built last, so every earlier site's content (one random stream) stays the same
+        build_platform(ctx),
+        build_province(ctx),
+        build_xinqu(ctx),
     ]
