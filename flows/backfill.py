@@ -32,18 +32,19 @@ from pathlib import Path
 from nianbao.core.version import extractor_version
 from nianbao.extract.documents_log import ReportDocument
 from nianbao.extract.registry import Portal, load_registry
+from nianbao.extract.registry_growth import with_derived
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from . import runlog, settings
 from .backlog import backlog
-from .extraction import Job, Limits, Outcome, extract_all
+from .extraction import Job, Limits, Outcome, extract_all, reader_pool
 from .runlog import RunSummary
 from .tally import Tally, extraction_record, tally
 
 Progress = Callable[..., None]
-BATCH_DOCUMENTS = 16  # snapshots per Dask task: amortises scheduling, keeps stragglers short
+BATCH_DOCUMENTS = 32  # snapshots per Dask task: amortises scheduling, keeps stragglers short
 LOAD_REPORTS = 5_000  # reports per warehouse load (one version each; ~1 M facts in memory)
 IN_FLIGHT_PER_WORKER = 2  # Dask tasks queued per worker: enough to never leave one idle
 
@@ -64,7 +65,22 @@ def extract_batch(jobs: list[Job], limits: Limits) -> list[Outcome]:
             "this Dask worker is a daemonic process and cannot start the extraction child "
             "processes: start workers with DASK_DISTRIBUTED__WORKER__DAEMON=False"
         )
-    return list(extract_all(jobs, limits))
+    return list(extract_all(jobs, limits, _worker_pool(limits)))
+
+
+_POOLS: dict[Limits, object] = {}
+
+
+def _worker_pool(limits: Limits):  # noqa: ANN202 - pebble's ProcessPool, imported lazily
+    """This worker process's reader pool for ``limits``, kept across batches: a pool per batch
+    would fork and tear down its reader for every batch."""
+    import atexit
+
+    pool = _POOLS.get(limits)
+    if pool is None or not pool.active:
+        pool = _POOLS[limits] = reader_pool(limits)
+        atexit.register(pool.stop)
+    return pool
 
 
 # --------------------------------------------------------------------------- in the flow
@@ -225,11 +241,12 @@ class Writer:
         self.totals.version = stats.version
 
 
-def _portals(registry: Path) -> dict[str, Portal]:
-    """The registry's portals by id (levels and regions for the reports); none if unreadable,
-    so that a backfill of an archive whose registry moved still runs."""
+def _portals(registry: Path, data: Path) -> dict[str, Portal]:
+    """The registry's portals (and their platforms' derived rows) by id, for the reports'
+    levels and regions; none if unreadable, so that a backfill of an archive whose registry
+    moved still runs."""
     try:
-        return {p.portal_id: p for p in load_registry(registry)}
+        return {p.portal_id: p for p in with_derived(load_registry(registry), data)}
     except Exception:
         return {}
 
@@ -259,7 +276,7 @@ def backfill(
         progress("extract_start", total=len(todo))
     limits = replace(cfg.limits(), workers=1)  # one child per Dask worker: Dask is the pool
     n_workers = workers or cfg.limits().pool_size
-    writer = Writer(cfg.data, run_id, _portals(cfg.registry), LOAD_REPORTS)
+    writer = Writer(cfg.data, run_id, _portals(cfg.registry, cfg.data), LOAD_REPORTS)
     if todo:
         with dask_runner(cfg.dask_address or None, n_workers) as runner:
             in_flight = IN_FLIGHT_PER_WORKER * max(n_workers, _cluster_size(runner))

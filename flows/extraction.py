@@ -33,11 +33,15 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nianbao.core.document import DocumentError, LimitExceeded, UnsupportedFormat
 from nianbao.extract.readers import read_bytes, read_file
 from nianbao.transform.report import extract_document
 from nianbao.transform.result import ExtractResult
+
+if TYPE_CHECKING:
+    from pebble import ProcessPool
 
 # Exit status of a worker stopped by its own memory watchdog (EX_TEMPFAIL: never used by Python).
 MEMORY_EXIT = 75
@@ -203,14 +207,30 @@ def _expired(job: Job, exc: BaseException, limits: Limits) -> Outcome:
     return Outcome(job, reason="crashed", error=f"worker died ({type(exc).__name__}: {exc})")
 
 
-def extract_all(jobs: Iterable[Job], limits: Limits | None = None) -> Iterator[Outcome]:
+def reader_pool(limits: Limits) -> ProcessPool:
+    """The worker processes documents are read in: ``limits.pool_size`` of them, each
+    replaced after ``tasks_per_child`` documents or when a limit killed it."""
+    from pebble import ProcessPool
+
+    return ProcessPool(
+        max_workers=limits.pool_size,
+        max_tasks=limits.tasks_per_child,
+        initializer=_init_worker,
+        initargs=(limits.memory_mb * 1024 * 1024,),
+        context=_context(),
+    )
+
+
+def extract_all(
+    jobs: Iterable[Job], limits: Limits | None = None, pool: ProcessPool | None = None
+) -> Iterator[Outcome]:
     """Outcomes of ``jobs`` in completion order, at most 2 × workers documents in flight.
 
     Jobs are consumed lazily and outcomes are yielded as they come, so a caller can load
-    results while later documents are still being read, in bounded memory.
+    results while later documents are still being read, in bounded memory.  ``pool``: a
+    :func:`reader_pool` made with the same ``limits`` that outlives this call (a backfill
+    worker keeps one across its batches); otherwise one is started and stopped here.
     """
-    from pebble import ProcessPool
-
     todo = iter(jobs)
     first = next(todo, None)
     if first is None:  # nothing to read: no pool to start
@@ -218,13 +238,8 @@ def extract_all(jobs: Iterable[Job], limits: Limits | None = None) -> Iterator[O
     todo = chain([first], todo)
     limits = limits or Limits()
     output = limits.output_mb * 1024 * 1024
-    pool = ProcessPool(
-        max_workers=limits.pool_size,
-        max_tasks=limits.tasks_per_child,
-        initializer=_init_worker,
-        initargs=(limits.memory_mb * 1024 * 1024,),
-        context=_context(),
-    )
+    owned = pool is None
+    pool = reader_pool(limits) if pool is None else pool
     pending: dict[Future, Job] = {}
     try:
         while True:
@@ -239,8 +254,12 @@ def extract_all(jobs: Iterable[Job], limits: Limits | None = None) -> Iterator[O
             for fut in done:
                 yield _collect(fut, pending.pop(fut), limits)
     finally:
-        pool.stop()
-        pool.join()
+        if owned:
+            pool.stop()
+            pool.join()
+        else:  # a shared pool goes on: drop what this call no longer waits for
+            for fut in pending:
+                fut.cancel()
 
 
 def _collect(fut: Future, job: Job, limits: Limits) -> Outcome:
