@@ -90,3 +90,23 @@ def test_adapter_reads_every_typed_entry(listing: Listing) -> None:
     for entry in listing.entries:
         assert entry.url in links, entry.title
         assert (links[entry.url].title, links[entry.url].date) == (entry.title, entry.date)
+
+
+# --------------------------------------------------------------------------- home pages
+
+
+@pytest.mark.parametrize("home", HOMEPAGES, ids=lambda h: h.id)
+def test_home_page_leads_to_its_typed_annual_report_column(home) -> None:
+    """`nianbao registry discover`'s first step on a real page: the best same-host column link
+    is the typed 年报 link; a page without one offers the typed 信息公开 link to follow."""
+    from nianbao.extract.columns import column_links, disclosure_links
+
+    _need(home)
+    page = Page(home.address, home.address, 200, "ok", home.html(), "text/html", None)
+    found = column_links(page)
+    if home.nianbao:
+        assert found, "no column link found"
+        assert found[0].url in {link.url for link in home.nianbao}
+        assert found[0].text in {link.title for link in home.nianbao}
+    else:
+        assert {link.url for link in home.follow} & set(disclosure_links(page))
