@@ -21,6 +21,7 @@ Each backfill is one row of `runs` (``flow = 'backfill'``).
 # No `from __future__ import annotations`: Prefect validates the flow's parameters from their
 # annotations (see nightly.py).
 import multiprocessing
+import pickle
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -53,7 +54,7 @@ IN_FLIGHT_PER_WORKER = 2  # Dask tasks queued per worker: enough to never leave 
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1)
-def extract_batch(jobs: list[Job], limits: Limits) -> list[Outcome]:
+def extract_batch(jobs: list[Job], limits: Limits) -> list[bytes]:
     """A batch of snapshots through the one extraction entry, on whatever worker runs it.
 
     Per-document limits need a child process the worker can kill; a Dask worker is a daemonic
@@ -65,7 +66,7 @@ def extract_batch(jobs: list[Job], limits: Limits) -> list[Outcome]:
             "this Dask worker is a daemonic process and cannot start the extraction child "
             "processes: start workers with DASK_DISTRIBUTED__WORKER__DAEMON=False"
         )
-    return list(extract_all(jobs, limits, _worker_pool(limits)))
+    return list(extract_all(jobs, limits, _worker_pool(limits), packed=True))  # type: ignore[arg-type]
 
 
 _POOLS: dict[Limits, object] = {}
@@ -173,7 +174,8 @@ def on_dask(
             return
         done = next(as_completed(list(pending)))
         batch = pending.pop(done)
-        yield list(zip(batch, done.result(), strict=True))
+        outcomes = [pickle.loads(blob) for blob in done.result()]  # pickled once, in the reader
+        yield list(zip(batch, outcomes, strict=True))
 
 
 @dataclass(slots=True)

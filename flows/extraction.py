@@ -103,8 +103,28 @@ class Outcome:
 # --------------------------------------------------------------------------- in the worker
 
 
-def extract_job(job: Job, output_bytes: int | None = None) -> Outcome:
-    """Read and extract one document; every failure becomes an Outcome, nothing raises."""
+def extract_job(job: Job, output_bytes: int | None = None, packed: bool = False) -> Outcome | bytes:
+    """Read and extract one document; every failure becomes an Outcome, nothing raises.
+
+    ``packed``: the Outcome pickled (it is pickled anyway to check its size), for a caller that
+    only forwards it — a backfill's Dask worker then ships bytes instead of unpickling the
+    result and pickling it again."""
+    outcome = _extract(job)
+    if output_bytes is None and not packed:
+        return outcome
+    blob = pickle.dumps(outcome, protocol=5)
+    if output_bytes is not None and len(blob) > output_bytes:
+        outcome = Outcome(
+            job,
+            sha256=outcome.sha256,
+            reason="limit:output",
+            error=f"result over {output_bytes} bytes",
+        )
+        blob = pickle.dumps(outcome, protocol=5)
+    return blob if packed else outcome
+
+
+def _extract(job: Job) -> Outcome:
     try:
         data = read_file(job.path)
         sha256 = hashlib.sha256(data).hexdigest()
@@ -119,12 +139,7 @@ def extract_job(job: Job, output_bytes: int | None = None) -> Outcome:
         return Outcome(job, reason="limit:memory", error="reading ran out of memory")
     except Exception as e:  # a reader bug must not stop the batch
         return Outcome(job, reason="failed", error=f"reading failed: {type(e).__name__}: {e}")
-    outcome = _transform(job, document, sha256)
-    if output_bytes is not None and len(pickle.dumps(outcome, protocol=5)) > output_bytes:
-        return Outcome(
-            job, sha256=sha256, reason="limit:output", error=f"result over {output_bytes} bytes"
-        )
-    return outcome
+    return _transform(job, document, sha256)
 
 
 def _transform(job: Job, document: object, sha256: str) -> Outcome:
@@ -222,14 +237,18 @@ def reader_pool(limits: Limits) -> ProcessPool:
 
 
 def extract_all(
-    jobs: Iterable[Job], limits: Limits | None = None, pool: ProcessPool | None = None
-) -> Iterator[Outcome]:
+    jobs: Iterable[Job],
+    limits: Limits | None = None,
+    pool: ProcessPool | None = None,
+    packed: bool = False,
+) -> Iterator[Outcome | bytes]:
     """Outcomes of ``jobs`` in completion order, at most 2 × workers documents in flight.
 
     Jobs are consumed lazily and outcomes are yielded as they come, so a caller can load
     results while later documents are still being read, in bounded memory.  ``pool``: a
     :func:`reader_pool` made with the same ``limits`` that outlives this call (a backfill
     worker keeps one across its batches); otherwise one is started and stopped here.
+    ``packed``: each outcome as its pickle (see :func:`extract_job`).
     """
     todo = iter(jobs)
     first = next(todo, None)
@@ -244,7 +263,7 @@ def extract_all(
     try:
         while True:
             for job in todo:
-                fut = pool.schedule(extract_job, (job, output), timeout=limits.seconds)
+                fut = pool.schedule(extract_job, (job, output, packed), timeout=limits.seconds)
                 pending[fut] = job
                 if len(pending) >= 2 * limits.pool_size:
                     break
@@ -252,7 +271,12 @@ def extract_all(
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
-                yield _collect(fut, pending.pop(fut), limits)
+                outcome = _collect(fut, pending.pop(fut), limits)
+                yield (
+                    pickle.dumps(outcome, protocol=5)
+                    if isinstance(outcome, Outcome) and packed
+                    else outcome
+                )
     finally:
         if owned:
             pool.stop()
@@ -262,7 +286,7 @@ def extract_all(
                 fut.cancel()
 
 
-def _collect(fut: Future, job: Job, limits: Limits) -> Outcome:
+def _collect(fut: Future, job: Job, limits: Limits) -> Outcome | bytes:
     try:
         return fut.result()
     except Exception as e:  # timeout, a killed worker, an unpicklable result
