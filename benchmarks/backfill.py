@@ -158,21 +158,11 @@ def run(runner_name: str, data: Path) -> dict:
         outcomes = []
         with context as runner:
             up = time.perf_counter()
-            pending = {}
-            batches = bf.batches(docs, bf.BATCH_DOCUMENTS)
-            while True:
-                for b in batches:
-                    fut = runner.submit(
-                        submit, {"jobs": [bf.job_for(d) for d in b], "limits": limits}
-                    )
-                    pending[fut] = b
-                    if len(pending) >= 2 * workers:
-                        break
-                if not pending:
-                    break
-                done = next(bf.as_completed(list(pending)))
-                b = pending.pop(done)
-                outcomes += list(zip(b, done.result(), strict=True))
+            if submit is bf.extract_batch:  # the backfill's own loop
+                for pairs in bf.on_dask(docs, limits, runner, 2 * workers, bf.BATCH_DOCUMENTS):
+                    outcomes += pairs
+            else:
+                outcomes = _threaded(runner, submit, docs, limits, 2 * workers)
             extracted = time.perf_counter()
         for _doc, o in outcomes:
             kinds[o.reason or "report"] += 1
@@ -191,6 +181,25 @@ def run(runner_name: str, data: Path) -> dict:
         }
 
     return bench()
+
+
+def _threaded(runner, submit, docs, limits, in_flight: int) -> list:  # noqa: ANN001
+    """The baseline's batches on the thread runner, ``in_flight`` at a time."""
+    from nianbao.flows import backfill as bf
+
+    outcomes, pending = [], {}
+    todo = bf.batches(docs, bf.BATCH_DOCUMENTS)
+    while True:
+        for b in todo:
+            pending[
+                runner.submit(submit, {"jobs": [bf.job_for(d) for d in b], "limits": limits})
+            ] = b
+            if len(pending) >= in_flight:
+                break
+        if not pending:
+            return outcomes
+        done = next(bf.as_completed(list(pending)))
+        outcomes += list(zip(pending.pop(done), done.result(), strict=True))
 
 
 def main(argv: list[str] | None = None) -> int:
