@@ -48,6 +48,14 @@ Progress = Callable[..., None]
 BATCH_DOCUMENTS = 32  # snapshots per Dask task: amortises scheduling, keeps stragglers short
 LOAD_REPORTS = 5_000  # reports per warehouse load (one version each; ~1 M facts in memory)
 IN_FLIGHT_PER_WORKER = 2  # Dask tasks queued per worker: enough to never leave one idle
+# Workers that may start the readers' child processes; and no statistical profiler sampling
+# every thread each 10 ms, nor a psutil system monitor twice a second, in every worker and
+# the scheduler: on a small machine they take the cores the readers need.
+LOCAL_DASK_CONFIG = {
+    "distributed.worker.daemon": False,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "5s",
+}
 
 
 # --------------------------------------------------------------------------- on a Dask worker
@@ -107,7 +115,7 @@ def dask_runner(address: str | None, workers: int):
             "env": _prefect_env(),
         }
         runner = DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=kwargs)
-    with dask.config.set({"distributed.worker.daemon": False}), runner:
+    with dask.config.set(LOCAL_DASK_CONFIG), runner:
         _same_extractor(runner.client.run(worker_version))
         yield runner
 
