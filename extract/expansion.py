@@ -136,19 +136,24 @@ def _derived(portal: Portal, name: str, column: str, via: str) -> Portal:
 
 
 def _agency_proposal(portal: Portal, name: str, url: str) -> Proposal:
-    row = Portal(
-        portal_id=derived_id(portal.portal_id, url),
-        agency=name,
-        level=portal.level,
-        region_code=portal.region_code,
-        list_url=url,
-        adapter="",
-        notes=(
-            f"proposed; agency page on another host, linked from platform {portal.portal_id} "
-            "(find its 年报 column with `nianbao registry discover`)"
-        ),
+    notes = (
+        f"proposed; agency page on another host, linked from platform {portal.portal_id} "
+        "(find its 年报 column with `nianbao registry discover`)"
     )
-    return Proposal(row, "", "", portal.portal_id)
+    return Proposal(_proposed_row(portal, name, url, notes), "", "", portal.portal_id)
+
+
+def _proposed_row(by: Portal, agency: str, list_url: str, notes: str) -> Portal:
+    """A row proposed by the platform or aggregator row ``by`` (its level and region)."""
+    return Portal(
+        portal_id=derived_id(by.portal_id, list_url),
+        agency=agency,
+        level=by.level,
+        region_code=by.region_code,
+        list_url=list_url,
+        adapter="",
+        notes=notes,
+    )
 
 
 # --------------------------------------------------------------------------- aggregators
@@ -171,18 +176,11 @@ def propose_from_aggregator(fetch: Fetch, portal: Portal, registered: set[str]) 
         agency = agency_of_title(entry.title)
         if column is None or column in by_column:
             continue
-        row = Portal(
-            portal_id=derived_id(portal.portal_id, column),
-            agency=agency,
-            level=portal.level,
-            region_code=portal.region_code,
-            list_url=column,
-            adapter="",
-            notes=(
-                f"proposed; unverified; source: report {entry.url} linked from aggregator "
-                f"{portal.portal_id} ({portal.list_url})"
-            ),
+        notes = (
+            f"proposed; unverified; source: report {entry.url} linked from aggregator "
+            f"{portal.portal_id} ({portal.list_url})"
         )
+        row = _proposed_row(portal, agency, column, notes)
         by_column[column] = Proposal(row, entry.url, entry.title, portal.portal_id)
     out.proposed = list(by_column.values())
     return out
