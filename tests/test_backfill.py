@@ -52,10 +52,7 @@ class Archive:
 def _facts(data: Path) -> list[tuple]:
     con = connect(data)
     try:
-        return con.execute(
-            "SELECT report_id, code, value, raw FROM facts "
-            "ORDER BY ALL"
-        ).fetchall()
+        return con.execute("SELECT report_id, code, value, raw FROM facts ORDER BY ALL").fetchall()
     finally:
         con.close()
 
