@@ -445,27 +445,7 @@ class PortalCrawl:
             last_modified=cond.last_modified if use_cond else None,
         )
         self.s.requests += res.attempts
-        body, sha = b"", None
-        outcome = res.outcome
-        ctype, cset = res.content_type, res.declared_charset
-        etag, modified = res.etag, res.last_modified
-        if res.outcome == OK:
-            sha = store.put(res.body)
-            body = res.body
-            prev = known.sha256 if known else None
-            outcome = "new" if prev is None else ("unchanged" if sha == prev else "changed")
-        elif res.outcome == NOT_MODIFIED and cond is not None:
-            sha, outcome = cond.sha256, "unchanged"
-            body = store.get(sha)
-            prev_row = cond.body_row or {}
-            ctype = prev_row.get("content_type") or ctype
-            cset = prev_row.get("charset") or cset
-            etag = etag or cond.etag
-            modified = modified or cond.last_modified
-        elif res.outcome == NOT_MODIFIED:
-            outcome, res.error = "failed", "304 without a stored body"
-        elif res.outcome == NOT_FOUND:
-            outcome = "removed" if known and known.sha256 else "not_found"
+        outcome, sha, body, ctype, cset, etag, modified = self._received(res, known, cond)
         row = dlog.DocumentFetch(
             url=url,
             final_url=res.final_url,
@@ -493,6 +473,37 @@ class PortalCrawl:
             # that agency's column) is then conditional, and not a second "new"
             self.c.known[key] = dlog.Known(etag, modified, sha, outcome, row, row)
         return row, body
+
+    def _received(
+        self, res: FetchResult, known: dlog.Known | None, cond: dlog.Known | None
+    ) -> tuple[str, str | None, bytes, str | None, str | None, str | None, str | None]:
+        """What a fetch brought: (outcome, sha256, body, content type, charset, ETag,
+        Last-Modified) — a new body stored, a 304 answered from the stored one, or none."""
+        store = self.c.store
+        ctype, cset = res.content_type, res.declared_charset
+        etag, modified = res.etag, res.last_modified
+        if res.outcome == OK:
+            sha = store.put(res.body)
+            prev = known.sha256 if known else None
+            outcome = "new" if prev is None else ("unchanged" if sha == prev else "changed")
+            return outcome, sha, res.body, ctype, cset, etag, modified
+        if res.outcome == NOT_MODIFIED and cond is not None:
+            prev_row = cond.body_row or {}
+            return (
+                "unchanged",
+                cond.sha256,
+                store.get(cond.sha256),  # type: ignore[arg-type]
+                prev_row.get("content_type") or ctype,
+                prev_row.get("charset") or cset,
+                etag or cond.etag,
+                modified or cond.last_modified,
+            )
+        outcome = res.outcome
+        if res.outcome == NOT_MODIFIED:
+            outcome, res.error = "failed", "304 without a stored body"
+        elif res.outcome == NOT_FOUND:
+            outcome = "removed" if known and known.sha256 else "not_found"
+        return outcome, None, b"", ctype, cset, etag, modified
 
     def _still_fresh_file(self, known: dlog.Known) -> bool:
         body = known.body_row or {}
