@@ -279,6 +279,15 @@ FACT_FIELDS = ("table", "item", "column", "unit", "raw", "value")
 CHECK_FIELDS = ("name", "ok", "detail")
 
 
+def _digest(row: dict, facts_hash: int, checks_hash: int) -> str:
+    """A report's content digest: everything but load-time stamps (fetched_at too: the same
+    bytes fetched again are the same input), and its facts' and checks' hashes.  repr of
+    str/int/None/date/list is stable across processes."""
+    ident = repr([v for key, v in row.items() if key not in ("extracted_at", "fetched_at")])
+    blob = ident.encode() + facts_hash.to_bytes(8, "little") + checks_hash.to_bytes(8, "little")
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
 class Batch:
     """A batch of reports, read once: digests first, Arrow tables only for what is written.
 
@@ -289,10 +298,27 @@ class Batch:
     def __init__(self, inputs: Sequence[ReportInput], ids: Sequence[str], extracted_at: datetime):
         results = [i.result for i in inputs]
         self.ids = list(ids)
-        n = len(results)
         self.years = [r.meta.year for r in results]
         self.formats = [r.format for r in results]
+        n_facts, n_values, facts_hash = self._read_facts(results)
+        n_checks, failed, skipped, checks_hash = self._read_checks(results)
+        self.report_rows: list[dict] = []
+        for k, inp in enumerate(inputs):
+            counts = {
+                "n_facts": int(n_facts[k]),
+                "n_values": int(n_values[k]),
+                "n_checks": int(n_checks[k]),
+                "n_checks_failed": int(failed[k]),
+                "n_checks_skipped": int(skipped[k]),
+            }
+            row = self._report_row(self.ids[k], inp, extracted_at, counts)
+            row["digest"] = _digest(row, int(facts_hash[k]), int(checks_hash[k]))
+            self.report_rows.append(row)
+        self.digests: list[str] = [row["digest"] for row in self.report_rows]
 
+    def _read_facts(self, results: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The facts interned once: per report its count, non-null values and content hash."""
+        n = len(results)
         n_facts = np.fromiter((len(r.facts) for r in results), dtype=np.int64, count=n)
         self.rep = np.repeat(np.arange(n, dtype=np.int32), n_facts)
         self.row_idx, rows = _intern_rows(
@@ -304,7 +330,11 @@ class Batch:
         distinct = np.array([np.nan if r[5] is None else r[5] for r in self.rows], np.float64)
         null = np.isnan(_gather(distinct, self.row_idx))
         n_values = n_facts - np.bincount(self.rep[null], minlength=n)
+        return n_facts, n_values, facts_hash
 
+    def _read_checks(self, results: list) -> tuple[np.ndarray, ...]:
+        """The checks interned once: per report its count, failed, skipped and content hash."""
+        n = len(results)
         n_checks = np.fromiter((len(r.checks) for r in results), dtype=np.int64, count=n)
         self.crep = np.repeat(np.arange(n, dtype=np.int32), n_checks)
         self.crow_idx, crows = _intern_rows(
@@ -317,45 +347,36 @@ class Batch:
         checks_hash = _segment_sums(_gather(_hashes(self.crows), self.crow_idx), n_checks)
         failed = np.bincount(self.crep[self.state == 0], minlength=n)
         skipped = np.bincount(self.crep[self.state == 2], minlength=n)
+        return n_checks, failed, skipped, checks_hash
 
-        self.report_rows: list[dict] = []
-        self.digests: list[str] = []
-        for k, (inp, r) in enumerate(zip(inputs, results, strict=True)):
-            m = r.meta
-            agency = inp.agency or m.agency
-            row = {
-                "report_id": self.ids[k],
-                "title": m.title,
-                "agency": agency,
-                "level": inp.level,
-                **region_fields(agency, inp.region_code),
-                "year": m.year,
-                "format": r.format,
-                "published": _date(m.published),
-                "index_no": m.index_no,
-                "source_url": inp.source_url,
-                "source": r.source or inp.source_url,
-                "portal_id": inp.portal_id,
-                "sha256": inp.sha256,
-                "fetched_at": _timestamp(inp.fetched_at),
-                "extracted_at": extracted_at,
-                "parser_version": r.parser_version,
-                "n_facts": int(n_facts[k]),
-                "n_values": int(n_values[k]),
-                "n_checks": int(n_checks[k]),
-                "n_checks_failed": int(failed[k]),
-                "n_checks_skipped": int(skipped[k]),
-                "errors": list(r.errors),
-                "flags": list(r.flags),
-            }
-            # Everything but load-time stamps; fetched_at too: the same bytes fetched again
-            # are the same input.  repr of str/int/None/date/list is stable across processes.
-            ident = repr([v for key, v in row.items() if key not in ("extracted_at", "fetched_at")])
-            blob = ident.encode() + int(facts_hash[k]).to_bytes(8, "little")
-            blob += int(checks_hash[k]).to_bytes(8, "little")
-            row["digest"] = hashlib.sha256(blob).hexdigest()[:32]
-            self.digests.append(row["digest"])
-            self.report_rows.append(row)
+    @staticmethod
+    def _report_row(
+        report_id: str, inp: ReportInput, extracted_at: datetime, counts: dict[str, int]
+    ) -> dict:
+        r = inp.result
+        m = r.meta
+        agency = inp.agency or m.agency
+        return {
+            "report_id": report_id,
+            "title": m.title,
+            "agency": agency,
+            "level": inp.level,
+            **region_fields(agency, inp.region_code),
+            "year": m.year,
+            "format": r.format,
+            "published": _date(m.published),
+            "index_no": m.index_no,
+            "source_url": inp.source_url,
+            "source": r.source or inp.source_url,
+            "portal_id": inp.portal_id,
+            "sha256": inp.sha256,
+            "fetched_at": _timestamp(inp.fetched_at),
+            "extracted_at": extracted_at,
+            "parser_version": r.parser_version,
+            **counts,
+            "errors": list(r.errors),
+            "flags": list(r.flags),
+        }
 
     def chunk(self, keep: np.ndarray) -> Chunk:
         """Arrow tables for the reports where ``keep`` is True."""
