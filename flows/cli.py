@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "nianbao.flows.cmd_backfill",
     "nianbao.flows.cmd_config",
     "nianbao.flows.cmd_registry",
+    "nianbao.flows.cmd_site",
 ]
 
 

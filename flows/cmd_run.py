@@ -351,6 +351,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console.print(
         f'warehouse: duckdb {data / "nianbao.duckdb"}   (or: nianbao sql "..." --data {data})'
     )
+    from .site import build_site
+
+    site = build_site(data / "site", data)
+    console.print(f"site: {site.index} ({site.pages} pages)", soft_wrap=True)
     return 1 if result["run"]["status"] == "failed" else 0
 
 
