@@ -690,6 +690,7 @@ def random_report(
         body=_random_body(rng, meta),
         info_box=rng.random() < 0.7 if info_box is None else info_box,
     )
+    state_totals(report)
     kinds = list(deviations)
     return inject(report, rng, kinds) if kinds else report
 
@@ -759,6 +760,43 @@ def _fill_appeals(rng: random.Random, scale: float, cells: dict[Code, SynthCell]
         for c, x in zip(catalogue.APPEAL_COLUMNS[:-1], parts, strict=True):
             cells[("appeals", it, c)] = _num(x)
         cells[("appeals", it, "total")] = _num(sum(parts))
+
+
+# The sentence of 总体情况 that states the year's totals, as real reports do ("共收到政府信息公开申
+# 请N件"); what transform/narrative.py reads and the warehouse compares with the tables.
+STATED_TOTALS = (
+    "{y}年，共收到政府信息公开申请{new}件，办结{done}件，结转下年度继续办理{fwd}件；"
+    "发生政府信息公开行政复议{review}件、行政诉讼{suit}件。"
+)
+_STATED_START = "共收到政府信息公开申请"
+
+
+def stated_totals(report: SynthReport) -> dict[str, int] | None:
+    """The totals the report's text states, from its own cells; None if one is blank."""
+    v = report.values()
+    codes = {
+        "new": ("requests", "new", "total"),
+        "done": ("requests", "result_total", "total"),
+        "fwd": ("requests", "carried_forward", "total"),
+        "review": ("appeals", "review", "total"),
+    }
+    got = {k: v.get(c) for k, c in codes.items()}
+    suits = [v.get(("appeals", it, "total")) for it in ("suit_direct", "suit_after_review")]
+    if any(x is None for x in (*got.values(), *suits)):
+        return None
+    return {**{k: int(x) for k, x in got.items()}, "suit": int(sum(suits))}
+
+
+def state_totals(report: SynthReport, **override: int) -> None:
+    """(Re)write the 总体情况 sentence stating the totals (after the first paragraph under
+    一、总体情况); ``override`` plants a number that disagrees with the tables.  Reports whose
+    totals are blank state none."""
+    body = [b for b in report.body if not (isinstance(b, str) and _STATED_START in b)]
+    totals = stated_totals(report)
+    if totals is not None and HEADINGS["intro"] in body:
+        at = body.index(HEADINGS["intro"]) + 2
+        body.insert(at, STATED_TOTALS.format(y=report.meta.year, **{**totals, **override}))
+    report.body = body
 
 
 def _prose(rng: random.Random, meta: SynthMeta, k: int) -> list[str]:

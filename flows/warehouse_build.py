@@ -279,11 +279,16 @@ FACT_FIELDS = ("table", "item", "column", "unit", "raw", "value")
 CHECK_FIELDS = ("name", "ok", "detail")
 
 
+# load-time stamps (fetched_at too: the same bytes fetched again are the same input), and
+# cells_digest, which is facts_hash again
+_NOT_DIGESTED = ("extracted_at", "fetched_at", "cells_digest")
+
+
 def _digest(row: dict, facts_hash: int, checks_hash: int) -> str:
     """A report's content digest: everything but load-time stamps (fetched_at too: the same
     bytes fetched again are the same input), and its facts' and checks' hashes.  repr of
     str/int/None/date/list is stable across processes."""
-    ident = repr([v for key, v in row.items() if key not in ("extracted_at", "fetched_at")])
+    ident = repr([v for key, v in row.items() if key not in _NOT_DIGESTED])
     blob = ident.encode() + facts_hash.to_bytes(8, "little") + checks_hash.to_bytes(8, "little")
     return hashlib.sha256(blob).hexdigest()[:32]
 
@@ -312,6 +317,7 @@ class Batch:
                 "n_checks_skipped": int(skipped[k]),
             }
             row = self._report_row(self.ids[k], inp, extracted_at, counts)
+            row["cells_digest"] = f"{int(facts_hash[k]):016x}" if n_facts[k] else None
             row["digest"] = _digest(row, int(facts_hash[k]), int(checks_hash[k]))
             self.report_rows.append(row)
         self.digests: list[str] = [row["digest"] for row in self.report_rows]
@@ -376,6 +382,9 @@ class Batch:
             **counts,
             "errors": list(r.errors),
             "flags": list(r.flags),
+            "statements": [
+                {"quantity": s.quantity, "value": s.value, "text": s.text} for s in r.statements
+            ],
         }
 
     def chunk(self, keep: np.ndarray) -> Chunk:

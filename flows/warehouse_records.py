@@ -18,6 +18,9 @@ from nianbao.core import records
 Year = records.Int16
 Count = records.Int32
 Strings = Annotated[list, pa.list_(pa.string())]
+# what the report's text states: transform.narrative.Statement as a struct
+STATEMENT = pa.struct([("quantity", pa.string()), ("value", pa.int64()), ("text", pa.string())])
+Statements = Annotated[list, pa.list_(STATEMENT)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class ReportRow:
     n_checks_skipped: Count | None
     errors: Strings | None
     flags: Strings | None
+    statements: Statements | None  # numbers the text states (narrative_checks view)
+    cells_digest: str | None  # 64-bit hash of the printed cells: equal for copies (hex)
     digest: str | None  # of everything above but the load-time stamps: unchanged = skipped
 
 

@@ -76,6 +76,8 @@ def sql_type(t: pa.DataType) -> str:
         return sql_type(t.value_type)
     if pa.types.is_list(t):
         return sql_type(t.value_type) + "[]"
+    if pa.types.is_struct(t):
+        return "STRUCT(" + ", ".join(f"{ident(f.name)} {sql_type(f.type)}" for f in t) + ")"
     if pa.types.is_timestamp(t):
         return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
     simple = {
@@ -197,6 +199,20 @@ def _values(name: str) -> str:
     return f"(VALUES\n  {body}\n) AS {name}({', '.join(ident(n) for n in names)})"
 
 
+def _aliases(root: Path) -> str:
+    """``agency_aliases`` rows (flows/agency_aliases.py) as an inline relation, typed even
+    when there are none."""
+    from . import agency_aliases
+
+    rows = agency_aliases.load(root)
+    names = agency_aliases.COLUMNS
+    typed = ", ".join(f"CAST({ident(n)} AS VARCHAR) AS {ident(n)}" for n in names)
+    if not rows:
+        return f"(SELECT {', '.join(f'CAST(NULL AS VARCHAR) AS {ident(n)}' for n in names)} LIMIT 0)"
+    body = ", ".join("(" + ", ".join(lit(r[n]) for n in names) + ")" for r in rows)
+    return f"(SELECT {typed} FROM (VALUES {body}) AS a({', '.join(ident(n) for n in names)}))"
+
+
 def _wide(table: str) -> str:
     """``v.<table>__<item>__<column> AS <item>_<column>`` for every catalogue code of a table."""
     out = []
@@ -238,6 +254,8 @@ def render(root: Path, snapshot: Snapshot | None = None) -> tuple[str, str]:
             return _log_source(store, arg)
         if name == "versions":
             return _versions(store)
+        if name == "aliases":
+            return _aliases(root)
         if name == "values":
             return _values(arg)
         if name == "wide":

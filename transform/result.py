@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 
 from nianbao.core.version import extractor_version
 
+from .narrative import Statement
+
 
 @dataclass(slots=True)
 class Fact:
@@ -50,6 +52,9 @@ class ExtractResult:
     checks: list[Check] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # e.g. format_inferred_from_year
+    # numbers the report's text states (transform.narrative.Statement), compared with the
+    # tables in the warehouse's narrative_checks view
+    statements: list[Statement] = field(default_factory=list)
     # what extracted it: the content hash of the readers, transform and catalogue (core.version)
     parser_version: str = field(default_factory=extractor_version)
 
@@ -66,5 +71,6 @@ class ExtractResult:
             "checks": [asdict(c) for c in self.checks],
             "errors": list(self.errors),
             "flags": list(self.flags),
+            "statements": [asdict(s) for s in self.statements],
             "parser_version": self.parser_version,
         }

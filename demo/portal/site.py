@@ -12,6 +12,9 @@ from html import escape
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode
 
+from nianbao.transform import catalogue
+
+from .. import series
 from .model import Column, ExpectedReport, Fault, Request, Response, html
 from .reports import ReportDoc, load_seed_reports, synth_report
 
@@ -122,6 +125,15 @@ class Plan:
     hazards: list[str] = field(default_factory=list)
 
 
+def _link_years(docs: dict[int, ReportDoc]) -> None:
+    """An agency's consecutive generated reports follow each other (demo/series.py), so the
+    demo's panel checks pass unless a site plants a break."""
+    for y, doc in sorted(docs.items()):
+        prev = docs.get(y - 1)
+        if prev is not None and {prev.fmt, doc.fmt} <= set(catalogue.FORMATS):
+            series.link(prev.report, doc.report)
+
+
 class BuildContext:
     """State shared while the families build their sites."""
 
@@ -175,8 +187,9 @@ class BuildContext:
     ) -> list[Plan]:
         """Reports for ``years`` (+ seed reports), a 指南 and a 解读 companion; newest first."""
         out: list[Plan] = []
-        for y in years:
-            doc = self.factory(self.rng, agency, y, blanks=(y == blanks_year))
+        docs = {y: self.factory(self.rng, agency, y, blanks=(y == blanks_year)) for y in years}
+        _link_years(docs)
+        for y, doc in docs.items():
             out.append(Plan("report", doc.title, self.pubdate(y, gov), doc))
         for sid in seeds:
             doc = self.seed_doc(sid)

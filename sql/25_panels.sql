@@ -1,0 +1,208 @@
+-- Across reports (issue 14): copies, agencies followed across years, panel checks, coverage and
+-- deadlines, the report text's numbers against its tables.  The public `reports` view is the
+-- last one here: report_base plus is_copy and passes_panel_checks.
+
+-- Re-posted reports (portals.md H14): the same report under several URLs (部门年报 and 政府年报
+-- columns, a department subsite) gets one report_id per URL.  Reports of the same agency
+-- (agency_key), year and format with identical printed cells (cells_digest, a hash of every
+-- cell's code, raw text, unit and value taken at load) are copies; duplicate_of names the
+-- earliest-fetched copy, which the researcher views keep.  Rows loaded before cells_digest
+-- existed are not compared until they are reloaded (a backfill does it).
+CREATE OR REPLACE VIEW report_duplicates AS
+WITH keyed AS (
+    SELECT report_id, agency, year, format, source_url,
+           first_value(report_id) OVER (
+               PARTITION BY agency_key, year, format, cells_digest
+               ORDER BY fetched_at, report_id) AS duplicate_of,
+           count(*) OVER (PARTITION BY agency_key, year, format, cells_digest) AS n_copies
+    FROM report_base
+    WHERE cells_digest IS NOT NULL
+)
+SELECT report_id, duplicate_of, n_copies, agency, year, format, source_url
+FROM keyed WHERE n_copies > 1 AND report_id <> duplicate_of;
+
+-- One report per agency and year: copies left out; of several distinct reports of one year
+-- (a corrected re-issue) the latest published, then latest fetched.  n_reports counts them.
+CREATE OR REPLACE VIEW agency_years AS
+SELECT agency_key, agency, agency_kind, year, report_id, format, published, fetched_at,
+       count(*) OVER (PARTITION BY agency_key, year) AS n_reports
+FROM report_base
+WHERE agency_key IS NOT NULL AND year IS NOT NULL
+  AND report_id NOT IN (SELECT report_id FROM report_duplicates)
+QUALIFY row_number() OVER (
+    PARTITION BY agency_key, year
+    ORDER BY published DESC NULLS LAST, fetched_at DESC NULLS LAST, report_id) = 1;
+
+-- One row per agency: every name it reported under, where it is (from its latest report), the
+-- years it published (copies left out).
+CREATE OR REPLACE VIEW agencies AS
+SELECT agency_key,
+       arg_max(agency, year) AS agency,
+       list(DISTINCT agency ORDER BY agency) AS names,
+       arg_max(region_code, year) AS region_code,
+       arg_max(province_code, year) AS province_code,
+       arg_max(province, year) AS province,
+       arg_max(level, year) AS level,
+       arg_max(agency_kind, year) AS agency_kind,
+       min(year) AS first_year, max(year) AS last_year,
+       list(DISTINCT year ORDER BY year) AS years,
+       count(*) AS n_reports
+FROM report_base
+WHERE agency_key IS NOT NULL AND year IS NOT NULL
+  AND report_id NOT IN (SELECT report_id FROM report_duplicates)
+GROUP BY agency_key;
+
+-- Checks between an agency's consecutive reports (agency_years), one row per agency × year
+-- after its first × check:
+--   carried_over.<column>: 上年结转 of year Y = 结转下年度继续办理 of Y−1, per applicant column;
+--   in_force.<item>: 现行有效件数 of Y = that of Y−1 + 本年制发 − 本年废止 of Y (规章 and
+--   行政规范性文件; 2021 format only: the 2019 format has no 现行有效 column).
+-- ok NULL (skipped): no report for Y−1, or an operand is blank or not in that format.
+CREATE OR REPLACE VIEW panel_checks AS
+WITH y AS (
+    SELECT a.agency_key, a.agency, a.year, a.report_id,
+           min(a.year) OVER (PARTITION BY a.agency_key) AS first_year,
+           v.requests__carried_over__natural AS co_natural,
+           v.requests__carried_over__commercial AS co_commercial,
+           v.requests__carried_over__research AS co_research,
+           v.requests__carried_over__ngo AS co_ngo,
+           v.requests__carried_over__legal_service AS co_legal_service,
+           v.requests__carried_over__other_org AS co_other_org,
+           v.requests__carried_over__total AS co_total,
+           v.requests__carried_forward__natural AS cf_natural,
+           v.requests__carried_forward__commercial AS cf_commercial,
+           v.requests__carried_forward__research AS cf_research,
+           v.requests__carried_forward__ngo AS cf_ngo,
+           v.requests__carried_forward__legal_service AS cf_legal_service,
+           v.requests__carried_forward__other_org AS cf_other_org,
+           v.requests__carried_forward__total AS cf_total,
+           v.active__regulation__in_force AS reg_in_force,
+           v.active__regulation__issued AS reg_issued,
+           v.active__regulation__repealed AS reg_repealed,
+           v.active__normative_doc__in_force AS norm_in_force,
+           v.active__normative_doc__issued AS norm_issued,
+           v.active__normative_doc__repealed AS norm_repealed
+    FROM agency_years AS a
+    LEFT JOIN stored_report_values AS v USING (report_id)
+),
+pairs AS (
+    SELECT c.agency_key, c.agency, c.year, c.report_id, p.report_id AS previous_report_id,
+           unnest([
+               {'name': 'carried_over.natural', 'expected': p.cf_natural, 'found': c.co_natural},
+               {'name': 'carried_over.commercial', 'expected': p.cf_commercial, 'found': c.co_commercial},
+               {'name': 'carried_over.research', 'expected': p.cf_research, 'found': c.co_research},
+               {'name': 'carried_over.ngo', 'expected': p.cf_ngo, 'found': c.co_ngo},
+               {'name': 'carried_over.legal_service', 'expected': p.cf_legal_service, 'found': c.co_legal_service},
+               {'name': 'carried_over.other_org', 'expected': p.cf_other_org, 'found': c.co_other_org},
+               {'name': 'carried_over.total', 'expected': p.cf_total, 'found': c.co_total},
+               {'name': 'in_force.regulation',
+                'expected': p.reg_in_force + c.reg_issued - c.reg_repealed, 'found': c.reg_in_force},
+               {'name': 'in_force.normative_doc',
+                'expected': p.norm_in_force + c.norm_issued - c.norm_repealed, 'found': c.norm_in_force}
+           ]) AS x
+    FROM y AS c
+    LEFT JOIN y AS p ON p.agency_key = c.agency_key AND p.year = c.year - 1
+    WHERE c.year > c.first_year
+)
+SELECT agency_key, agency, year, x.name AS "check",
+       x.expected, x.found,
+       CASE WHEN previous_report_id IS NULL OR x.expected IS NULL OR x.found IS NULL THEN NULL
+            ELSE x.expected = x.found END AS ok,
+       CASE WHEN previous_report_id IS NULL THEN 'no report for ' || (year - 1)
+            WHEN x.expected IS NULL OR x.found IS NULL THEN 'a value is blank or not in this format'
+            WHEN x.expected <> x.found THEN
+                'expected ' || x.expected::BIGINT || ' from ' || (year - 1)
+                || ', the report says ' || x.found::BIGINT
+       END AS detail,
+       report_id, previous_report_id
+FROM pairs;
+
+CREATE OR REPLACE VIEW panel_failures AS
+SELECT * FROM panel_checks WHERE ok = FALSE;
+
+-- passes_panel_checks per report of agency_years: no failed panel check on either side of it
+-- (a break between Y−1 and Y leaves both reports in doubt).  Reports outside agency_years
+-- (copies, a second report of a year, no agency) have none: NULL.
+CREATE OR REPLACE VIEW report_panel_status AS
+WITH failing AS (
+    SELECT report_id FROM panel_failures
+    UNION
+    SELECT previous_report_id FROM panel_failures
+)
+SELECT a.report_id, a.report_id NOT IN (SELECT report_id FROM failing) AS passes_panel_checks
+FROM agency_years AS a;
+
+-- Compliance: one row per agency and year it was expected to report — from its first year
+-- seen up to the newest year in the warehouse, for years whose deadline has passed (or that it
+-- already reported).  deadline: 1月31日 of the next year for departments, 3月31日 for
+-- governments (agency_kind; 条例 第五十条).  days_late: days after the deadline the report was
+-- published (0 when on time; NULL when missing or its date is unknown).
+CREATE OR REPLACE VIEW report_coverage AS
+WITH ag AS (
+    SELECT a.*, h.last_year
+    FROM agencies AS a, (SELECT max(year) AS last_year FROM report_base) AS h
+),
+expected AS (
+    SELECT agency_key, agency, region_code, province_code, province, level, agency_kind,
+           CAST(unnest(range(first_year, last_year + 1)) AS SMALLINT) AS year
+    FROM ag
+),
+dated AS (
+    SELECT e.*,
+           make_date(e.year + 1, CASE e.agency_kind WHEN 'government' THEN 3 ELSE 1 END,
+                     31) AS deadline
+    FROM expected AS e
+)
+SELECT d.agency_key, d.agency, d.region_code, d.province_code, d.province, d.level,
+       d.agency_kind, d.year,
+       a.report_id IS NOT NULL AS present,
+       a.report_id, a.published, d.deadline,
+       CASE WHEN a.published IS NOT NULL
+            THEN greatest(date_diff('day', d.deadline, a.published), 0) END AS days_late,
+       a.published > d.deadline AS late
+FROM dated AS d
+LEFT JOIN agency_years AS a ON a.agency_key = d.agency_key AND a.year = d.year
+WHERE d.deadline < current_date OR a.report_id IS NOT NULL;
+
+-- Numbers the report's own text states (transform/narrative.py: 共收到政府信息公开申请N件 …)
+-- against its tables: requests_new ↔ requests.new.total, requests_handled ↔
+-- requests.result_total.total, review ↔ appeals.review.total, suit ↔ both 诉讼 totals.
+-- active_published has no table cell: ok NULL.  ok NULL also when the table cell is blank.
+CREATE OR REPLACE VIEW narrative_checks AS
+WITH s AS (
+    SELECT report_id, year, agency_key, agency, format, unnest(statements) AS st
+    FROM report_base
+    WHERE len(statements) > 0
+)
+SELECT s.report_id, s.year, s.agency_key, s.agency, s.st.quantity AS quantity,
+       s.st.value AS stated,
+       CASE s.st.quantity
+           WHEN 'requests_new' THEN 'requests.new.total'
+           WHEN 'requests_handled' THEN 'requests.result_total.total'
+           WHEN 'review' THEN 'appeals.review.total'
+           WHEN 'suit' THEN 'appeals.suit_direct.total + appeals.suit_after_review.total'
+       END AS table_cell,
+       CASE s.st.quantity
+           WHEN 'requests_new' THEN v.requests__new__total
+           WHEN 'requests_handled' THEN v.requests__result_total__total
+           WHEN 'review' THEN v.appeals__review__total
+           WHEN 'suit' THEN v.appeals__suit_direct__total + v.appeals__suit_after_review__total
+       END AS table_value,
+       CASE WHEN table_value IS NOT NULL THEN s.st.value = table_value END AS ok,
+       s.st.text AS text
+FROM s
+LEFT JOIN stored_report_values AS v USING (report_id);
+
+CREATE OR REPLACE VIEW narrative_failures AS
+SELECT * FROM narrative_checks WHERE ok = FALSE;
+
+-- Every report: report_base plus is_copy / duplicate_of (report_duplicates) and
+-- passes_panel_checks (report_panel_status).
+CREATE OR REPLACE VIEW reports AS
+SELECT b.* EXCLUDE (cells_digest, statements),
+       d.report_id IS NOT NULL AS is_copy, d.duplicate_of,
+       p.passes_panel_checks,
+       b.cells_digest, b.statements
+FROM report_base AS b
+LEFT JOIN report_duplicates AS d USING (report_id)
+LEFT JOIN report_panel_status AS p USING (report_id);

@@ -1,0 +1,235 @@
+"""Agencies followed across years (issue 14): identity, panel checks, coverage and deadlines,
+narrative against tables, copies counted once.
+
+Generated agencies (demo/series.py) whose consecutive reports are linked as real ones are; each
+planted fault must be the only thing its view reports.  Reports go through the real reader and
+transform (HTML rendering → read_bytes → extract_document) and the real loader.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from nianbao.demo import series, synth
+from nianbao.extract.readers import read_bytes
+from nianbao.flows.warehouse import ReportInput, connect, load
+from nianbao.transform.report import extract_document
+from test_warehouse import rows
+
+YEARS = [2019, 2020, 2021, 2022, 2023]
+
+# agency → (region code, government?, years); the registry row the reports were listed under
+AGENCIES = {
+    "淮安市财政局": ("320800", False, YEARS),  # carried-forward break planted in 2022
+    "淮安市洪泽区人民政府": ("320813", True, YEARS),  # 现行有效 break planted in 2023
+    "淮安市教育局": ("320800", False, [2019, 2020, 2022, 2023]),  # 2021 missing
+    "淮安市淮阴区人民政府": ("320804", True, YEARS),  # 2022 published late
+    "淮安市民政局": ("320800", False, YEARS),  # text disagrees with the table in 2021
+    "淮安市自然资源和规划局": ("320800", False, [2021, 2022, 2023]),  # renamed in 2021
+}
+OLD_NAME = "淮安市国土资源局"  # 淮安市自然资源和规划局 before 2021 (an alias row)
+
+
+def _plant_carried_over(r: synth.SynthReport, col: str, k: int) -> None:
+    """carried_over(col) += k and new(col) −= k: the report's own identities still hold."""
+    over, new = ("requests", "carried_over", col), ("requests", "new", col)
+    assert r.cells[new].value >= k
+    r.cells[over] = synth._num(r.cells[over].value + k)
+    r.cells[new] = synth._num(r.cells[new].value - k)
+    series._retotal(r)
+    synth.state_totals(r)
+
+
+def _series(rng: random.Random) -> dict[str, list[synth.SynthReport]]:
+    out = {}
+    for agency, (_, gov, years) in AGENCIES.items():
+        out[agency] = series.agency_series(rng, agency, years, government=gov)
+    renamed = series.agency_series(rng, OLD_NAME, [2019, 2020])
+    series.link(renamed[-1], out["淮安市自然资源和规划局"][0])
+    out[OLD_NAME] = renamed
+    return out
+
+
+def _plant(reports: dict[str, list[synth.SynthReport]]) -> dict[str, object]:
+    """The planted faults, returning what each should show."""
+    by_year = {a: {r.meta.year: r for r in rs} for a, rs in reports.items()}
+    fin = by_year["淮安市财政局"][2022]
+    col = max(series.APPLICANTS, key=lambda c: fin.cells[("requests", "new", c)].value)
+    _plant_carried_over(fin, col, 2)
+    hz = by_year["淮安市洪泽区人民政府"][2023]
+    key = ("active", "regulation", "in_force")
+    hz.cells[key] = synth._num(hz.cells[key].value + 3)
+    by_year["淮安市淮阴区人民政府"][2022].meta.published = "2023-05-20"  # deadline 03-31: 50 days
+    mz = by_year["淮安市民政局"][2021]
+    true_new = synth.stated_totals(mz)["new"]
+    synth.state_totals(mz, new=true_new + 5)
+    return {"col": col, "true_new": true_new}
+
+
+@pytest.fixture(scope="module")
+def panel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    data = tmp_path_factory.mktemp("panel")
+    rng = random.Random(14)
+    reports = _series(rng)
+    planted = _plant(reports)
+    region = {**{a: c for a, (c, _, _) in AGENCIES.items()}, OLD_NAME: "320800"}
+    inputs = []
+    for agency, rs in reports.items():
+        for r in rs:
+            r.info_box = True  # 发布日期 printed: lateness needs it
+            body = synth.render_html(r)
+            doc = read_bytes(body, f"{agency}-{r.meta.year}.html")
+            result = extract_document(doc)
+            assert not result.failed_checks, (agency, r.meta.year, result.failed_checks)
+            url = f"http://www.huaian.gov.cn/{r.meta.year}/{abs(hash(agency)) % 10**6}.html"
+            inp = dict(
+                sha256=f"{len(inputs):064x}", fetched_at=f"{r.meta.year + 1}-06-01T00:00:00Z"
+            )
+            inputs.append(
+                ReportInput(
+                    result,
+                    source_url=url,
+                    region_code=region[agency],
+                    portal_id="huaian-zfxxgknb",
+                    level="city",
+                    **inp,
+                )
+            )
+            if agency == "淮安市财政局" and r.meta.year == 2023:  # re-posted on a second column
+                inputs.append(ReportInput(result, source_url=url.replace("www", "czj"),
+                                          region_code="320800", portal_id="huaian-czj",
+                                          level="city", sha256=inp["sha256"],
+                                          fetched_at="2024-07-01T00:00:00Z"))  # fmt: skip
+    (data / "agency_aliases.csv").write_text(
+        f"alias,agency,region_code,note\n{OLD_NAME},淮安市自然资源和规划局,,2019年机构改革\n",
+        encoding="utf-8",
+    )
+    load(inputs, data)
+    return data, planted
+
+
+def test_agency_keys_follow_an_agency_and_its_renaming(panel) -> None:
+    data, _ = panel
+    with connect(data) as con:
+        agencies = {r["agency"]: r for r in rows(con, "SELECT * FROM agencies")}
+        assert set(agencies) == set(AGENCIES)
+        nr = agencies["淮安市自然资源和规划局"]
+        assert nr["agency_key"] == "320800/淮安市自然资源和规划局"
+        assert nr["names"] == ["淮安市国土资源局", "淮安市自然资源和规划局"]
+        assert nr["years"] == YEARS and nr["n_reports"] == 5
+        assert agencies["淮安市洪泽区人民政府"]["agency_kind"] == "government"
+        assert agencies["淮安市财政局"]["agency_kind"] == "department"
+        assert agencies["淮安市财政局"]["n_reports"] == 5  # the copy is not a second report
+        keys = rows(con, "SELECT DISTINCT agency_key FROM facts WHERE agency = '淮安市国土资源局'")
+        assert keys == [{"agency_key": "320800/淮安市自然资源和规划局"}]
+
+
+def test_the_planted_breaks_are_the_only_panel_failures(panel) -> None:
+    data, planted = panel
+    col = planted["col"]
+    with connect(data) as con:
+        failures = rows(
+            con,
+            'SELECT agency, year, "check", expected, found FROM panel_failures ORDER BY ALL',
+        )
+        got = {(f["agency"], f["year"], f["check"]): f["found"] - f["expected"] for f in failures}
+        assert got == {
+            ("淮安市洪泽区人民政府", 2023, "in_force.regulation"): 3,
+            ("淮安市财政局", 2022, f"carried_over.{col}"): 2,
+            ("淮安市财政局", 2022, "carried_over.total"): 2,
+        }
+        counts = rows(
+            con,
+            "SELECT count(*) FILTER (WHERE ok) AS passed, count(*) FILTER (WHERE ok IS NULL) "
+            "AS skipped, count(*) AS n FROM panel_checks",
+        )[0]
+        # 6 agencies × 4 later years (教育局 3) × 9 checks; 2019→2020 and 2020→2021 have no 现行有效
+        assert counts["n"] == (5 * 4 + 3) * 9
+        assert counts["passed"] > 100
+        gap = rows(
+            con,
+            "SELECT \"check\", ok, detail FROM panel_checks WHERE agency = '淮安市教育局' "
+            "AND year = 2022",
+        )
+        assert {g["ok"] for g in gap} == {None} and gap[0]["detail"] == "no report for 2021"
+        renamed = rows(
+            con,
+            "SELECT ok FROM panel_checks WHERE agency_key = '320800/淮安市自然资源和规划局' "
+            "AND year = 2021 AND \"check\" = 'carried_over.total'",
+        )
+        assert renamed == [{"ok": True}]
+
+
+def test_passes_panel_checks_flags_both_sides_of_a_break(panel) -> None:
+    data, _ = panel
+    with connect(data) as con:
+        failing = rows(
+            con,
+            "SELECT agency, year FROM report_summary WHERE NOT passes_panel_checks ORDER BY ALL",
+        )
+        assert [(r["agency"], r["year"]) for r in failing] == [
+            ("淮安市洪泽区人民政府", 2022),
+            ("淮安市洪泽区人民政府", 2023),
+            ("淮安市财政局", 2021),
+            ("淮安市财政局", 2022),
+        ]
+        for view in ("disclosure_rate", "correction_rates", "denial_reasons"):
+            cols = con.sql(f"SELECT * FROM {view} LIMIT 0").columns
+            assert {"passes_checks", "passes_panel_checks"} <= set(cols), view
+
+
+def test_report_coverage_shows_the_missing_year_and_the_late_report(panel) -> None:
+    data, _ = panel
+    with connect(data) as con:
+        cov = rows(con, "SELECT * FROM report_coverage ORDER BY agency, year")
+        missing = [(c["agency"], c["year"]) for c in cov if not c["present"]]
+        assert missing == [("淮安市教育局", 2021)]
+        late = [(c["agency"], c["year"], c["days_late"]) for c in cov if c["late"]]
+        assert late == [("淮安市淮阴区人民政府", 2022, 50)]
+        hy = next(c for c in cov if c["agency"] == "淮安市淮阴区人民政府" and c["year"] == 2022)
+        assert str(hy["deadline"]) == "2023-03-31" and str(hy["published"]) == "2023-05-20"
+        fin = next(c for c in cov if c["agency"] == "淮安市财政局" and c["year"] == 2022)
+        assert str(fin["deadline"]) == "2023-01-31" and fin["days_late"] == 0
+        assert len(cov) == 5 * 6  # every agency 2019–2023 (the renamed one under one key)
+
+
+def test_the_planted_narrative_disagreement_is_the_only_one(panel) -> None:
+    data, planted = panel
+    with connect(data) as con:
+        bad = rows(
+            con, "SELECT agency, year, quantity, stated, table_value FROM narrative_failures"
+        )
+        assert bad == [
+            {
+                "agency": "淮安市民政局",
+                "year": 2021,
+                "quantity": "requests_new",
+                "stated": planted["true_new"] + 5,
+                "table_value": planted["true_new"],
+            }
+        ]
+        n = rows(
+            con,
+            "SELECT quantity = 'active_published' AS active, count(*) FILTER (WHERE ok) AS ok, "
+            "count(*) FILTER (WHERE ok IS NULL) AS skipped, count(*) AS n "
+            "FROM narrative_checks GROUP BY ALL ORDER BY ALL",
+        )
+        # each of the 30 reports (the copy too) states new, handled, review and suit: all
+        # compared, one disagrees; the prose's 主动公开政府信息N条 has no table cell: skipped
+        assert n[0] == {"active": False, "ok": 4 * 30 - 1, "skipped": 0, "n": 4 * 30}
+        assert n[1]["active"] and n[1]["skipped"] == n[1]["n"] > 0
+
+
+def test_copies_count_once(panel) -> None:
+    data, _ = panel
+    with connect(data) as con:
+        dup = rows(con, "SELECT agency, year, n_copies FROM report_duplicates")
+        assert dup == [{"agency": "淮安市财政局", "year": 2023, "n_copies": 2}]
+        assert con.execute("SELECT count(*) FROM reports").fetchall() == [(30,)]
+        assert con.execute("SELECT count(*) FROM report_summary").fetchall() == [(29,)]
+        copy = rows(con, "SELECT is_copy, passes_panel_checks FROM reports WHERE is_copy")
+        assert copy == [{"is_copy": True, "passes_panel_checks": None}]
+        t = con.execute("SELECT n_reports FROM totals_by_year WHERE year = 2023").fetchall()
+        assert t == [(6,)]
