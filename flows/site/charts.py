@@ -154,7 +154,7 @@ def lines_by_year(dest: Path, rows: Sequence[dict], series: dict[str, str], titl
 def sparkline(values: Sequence[tuple[int, float | None]], label: str, percent: bool = False) -> str:
     """A small inline SVG line of (year, value) points, with the last value printed."""
     pts = [(x, y) for x, y in values if y is not None and not math.isnan(y)]
-    w, h, pad = 220, 48, 6
+    w, h, pad = 250, 48, 6
     head = (f'<svg class="spark" role="img" aria-label="{escape(label)}" width="{w}" '
             f'height="{h}" viewBox="0 0 {w} {h}">')  # fmt: skip
     if not pts:
@@ -163,7 +163,7 @@ def sparkline(values: Sequence[tuple[int, float | None]], label: str, percent: b
     ys = [y for _, y in pts]
     x0, x1 = min(xs), max(xs)
     y0, y1 = min(0.0, min(ys)), max(ys) or 1.0
-    right = w - 70
+    right = w - 90
 
     def px(x: float) -> float:
         return pad + (right - pad) * ((x - x0) / (x1 - x0) if x1 > x0 else 0.5)
