@@ -135,7 +135,7 @@ FROM agency_years AS a;
 -- Compliance: one row per agency and year it was expected to report — from its first year
 -- seen up to the newest year in the warehouse, for years whose deadline has passed (or that it
 -- already reported).  deadline: 1月31日 of the next year for departments, 3月31日 for
--- governments (agency_kind; 条例 第五十条).  days_late: days after the deadline the report was
+-- governments (agency_kind; 条例 第四十九条).  days_late: days after the deadline the report was
 -- published (0 when on time; NULL when missing or its date is unknown).
 CREATE OR REPLACE VIEW report_coverage AS
 WITH ag AS (

@@ -233,3 +233,40 @@ def test_copies_count_once(panel) -> None:
         assert copy == [{"is_copy": True, "passes_panel_checks": None}]
         t = con.execute("SELECT n_reports FROM totals_by_year WHERE year = 2023").fetchall()
         assert t == [(6,)]
+
+
+def test_names_compare_without_spacing_punctuation_or_the_state_prefix(panel) -> None:
+    data, _ = panel
+    with connect(data) as con:
+        got = con.execute(
+            "SELECT agency_norm('中华人民共和国 水利部'), agency_norm('淮安市（本级） 财政局'), "
+            "agency_kind('淮安市清江浦区人民政府'), agency_kind('淮安经济技术开发区管理委员会'), "
+            "agency_kind('淮安市人民政府办公室')"
+        ).fetchall()
+        assert got == [("水利部", "淮安市本级财政局", "government", "government", "department")]
+
+
+def test_the_tracked_alias_table_loads_and_bad_ones_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nianbao.flows import agency_aliases
+    from nianbao.flows.cli import main
+
+    tracked = agency_aliases.load(Path(__file__).parents[1] / "data")
+    assert {"alias": "农业部", "agency": "农业农村部"}.items() <= tracked[0].items()
+    (tmp_path / "agency_aliases.csv").write_text(
+        "alias,agency,region_code,note\nA局,B局,,\nB局,C局,320800,\nD局,A局,,\n", encoding="utf-8"
+    )
+    chained = {r["alias"]: (r["agency"], r["region_code"]) for r in agency_aliases.load(tmp_path)}
+    assert chained == {"A局": ("C局", "320800"), "B局": ("C局", "320800"), "D局": ("C局", "320800")}
+    (tmp_path / "agency_aliases.csv").write_text(
+        "alias,agency,region_code,note\nA局,B局,,\nB局,A局,,\n", encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match="circle"):
+        agency_aliases.load(tmp_path)
+    (tmp_path / "agency_aliases.csv").write_text(
+        "alias,agency,region_code,note\nA局,B局,,\nA局,C局,,\n", encoding="utf-8"
+    )
+    assert main(["sql", "SELECT 1", "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "alias 'A局' is given twice" in err
