@@ -58,13 +58,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "export",
-        help="export the main views and a codebook as CSV or Parquet",
+        help="export the main views and a codebook as CSV, Parquet or Stata",
         description="Write the main warehouse views, codebook.* (the cell catalogue) and "
-        "columns.* (every exported column) into DIR.",
+        "columns.* (every exported column) into DIR.  --format stata writes labelled Stata "
+        "118 .dta files, plus report_values.dta (one variable per catalogue cell); "
+        "columns.dta maps each column to its Stata name.",
     )
     p.add_argument("--to", required=True, metavar="DIR")
     settings.add_arguments(p, ("data",))
-    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--format", choices=("csv", "parquet", "stata"), default="csv")
     p.set_defaults(func=run_export)
 
     p = sub.add_parser(

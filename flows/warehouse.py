@@ -7,7 +7,7 @@ Public API::
                                  a stream of them → one version per batch (bounded memory)
     ingest(paths, data=None)     read + extract local files, then load them
     connect(data=None, as_of=)   read-only DuckDB connection with every view (at a version)
-    export(to, data=None)        main views + codebook as CSV or Parquet
+    export(to, data=None)        main views + codebook as CSV, Parquet or Stata (.dta)
     optimize(data) / maintain()  compaction and vacuum (warehouse_maintain)
 
 Guarantees (see warehouse_store for how): a report's rows are replaced as a whole when it is
@@ -446,14 +446,22 @@ def export(
     CSV is UTF-8 with a byte-order mark so Excel shows Chinese labels; list columns become
     ``a;b`` strings there.  ``columns.csv`` lists every exported column with its type and, for
     catalogue-derived columns, the code it comes from.
+
+    ``fmt="stata"``: labelled Stata 118 files (``export_stata``): the same files as ``.dta``,
+    plus ``report_values.dta`` (one row per report, one variable per catalogue cell);
+    ``columns.dta`` also maps each column to its Stata variable name and labels.
     """
-    if fmt not in ("csv", "parquet"):
-        raise ValueError("format must be csv or parquet")
+    if fmt not in ("csv", "parquet", "stata"):
+        raise ValueError("format must be csv, parquet or stata")
     out_dir = Path(to)
     out_dir.mkdir(parents=True, exist_ok=True)
     con = connect(data)
     written: list[Path] = []
     try:
+        if fmt == "stata":
+            from . import export_stata
+
+            return export_stata.export(con, out_dir, views)
         col_rows: list[tuple[str, str, str]] = []
         for view in ("codebook", *views):
             source = "cells" if view == "codebook" else view
