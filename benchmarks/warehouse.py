@@ -48,6 +48,18 @@ QUERIES = {
         "GROUP BY agency ORDER BY requests DESC LIMIT 20"
     ),
     "check-failure rate by year": "SELECT * FROM check_failure_rate_by_year ORDER BY year",
+    # issue 14: across reports
+    "panel failures by year": (
+        'SELECT year, "check", count(*) AS n FROM panel_failures GROUP BY ALL ORDER BY ALL'
+    ),
+    "coverage by province × year": (
+        "SELECT province_code, year, count(*) FILTER (WHERE NOT present) AS missing, "
+        "count(*) FILTER (WHERE late) AS late FROM report_coverage GROUP BY ALL ORDER BY ALL"
+    ),
+    "rate passing both checks": (
+        "SELECT year, sum(granted + partial) / sum(result_total) AS rate FROM report_summary "
+        "WHERE passes_checks AND passes_panel_checks GROUP BY year ORDER BY year"
+    ),
 }
 
 

@@ -231,6 +231,7 @@ def load(
     *,
     force: bool = False,
     chunk_reports: int = CHUNK_REPORTS,
+    refresh_views: bool = True,
 ) -> LoadStats:
     """Load reports into the warehouse at ``data`` as one new version (all or nothing).
 
@@ -266,7 +267,8 @@ def load(
                 fault("committed")
         finally:
             plan.close(failed=not committed)
-        _refresh_views(root, stats)
+        if refresh_views:
+            _refresh_views(root, stats)
     stats.data = root
     stats.seconds = time.perf_counter() - started
     return stats
@@ -298,19 +300,29 @@ def load_batches(
     - ``on_batch(stats)`` is called after each batch's commit with that batch's own stats
       (e.g. to record each version with the run, or to report progress).
     - Returns the batches' stats summed (counts, files, seconds); ``version`` is the last
-      version written or found, ``views_applied``/``views_error`` those of the last batch.
+      version written or found; the views are refreshed once, after the last batch.
       An empty stream returns the current version, like ``load([])``.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     total: LoadStats | None = None
     for batch in _batched(inputs, batch_size):
-        stats = load(batch, data, force=force, chunk_reports=min(batch_size, CHUNK_REPORTS))
+        # views once at the end: rendering them computes the cross-report tables (25_panels)
+        stats = load(
+            batch,
+            data,
+            force=force,
+            chunk_reports=min(batch_size, CHUNK_REPORTS),
+            refresh_views=False,
+        )
         del batch  # let the inputs go before the next batch is drawn
         if on_batch is not None:
             on_batch(stats)
         total = stats if total is None else _summed(total, stats)
-    return total if total is not None else load([], data, force=force)
+    if total is None:
+        return load([], data, force=force)
+    _refresh_views(total.data, total)
+    return total
 
 
 def _summed(a: LoadStats, b: LoadStats) -> LoadStats:
@@ -431,6 +443,10 @@ EXPORT_VIEWS = (
     "correction_rates_by_year",
     "totals_by_year",
     "totals_by_province_year",
+    "agencies",
+    "panel_checks",
+    "report_coverage",
+    "narrative_checks",
 )
 
 

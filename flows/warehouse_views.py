@@ -208,7 +208,9 @@ def _aliases(root: Path) -> str:
     names = agency_aliases.COLUMNS
     typed = ", ".join(f"CAST({ident(n)} AS VARCHAR) AS {ident(n)}" for n in names)
     if not rows:
-        return f"(SELECT {', '.join(f'CAST(NULL AS VARCHAR) AS {ident(n)}' for n in names)} LIMIT 0)"
+        return (
+            f"(SELECT {', '.join(f'CAST(NULL AS VARCHAR) AS {ident(n)}' for n in names)} LIMIT 0)"
+        )
     body = ", ".join("(" + ", ".join(lit(r[n]) for n in names) + ")" for r in rows)
     return f"(SELECT {typed} FROM (VALUES {body}) AS a({', '.join(ident(n) for n in names)}))"
 
@@ -288,6 +290,21 @@ def _stored_key(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0][0] if row else None
 
 
+_CREATES = re.compile(r"^CREATE OR REPLACE (VIEW|TABLE) (\w+)", re.M)
+
+
+def _drop_changed_kinds(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Drop what an older rendering made a view and this one a table (or the reverse):
+    CREATE OR REPLACE cannot change an object's kind."""
+    wanted = {name: kind for kind, name in _CREATES.findall(sql)}
+    for name, kind in con.execute(
+        "SELECT view_name, 'VIEW' FROM duckdb_views() WHERE NOT internal "
+        "UNION ALL SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE NOT internal"
+    ).fetchall():
+        if wanted.get(name, kind) != kind:
+            con.execute(f"DROP {kind} {ident(name)}")
+
+
 def apply_views(data: str | Path | None = None) -> bool:
     """Write the views into ``<data>/nianbao.duckdb``; False if another process holds the file.
 
@@ -305,6 +322,7 @@ def apply_views(data: str | Path | None = None) -> bool:
         if _stored_key(con) == key:
             return True
         con.execute("BEGIN TRANSACTION")
+        _drop_changed_kinds(con, sql)
         con.execute(sql)
         con.execute("COMMIT")
         con.execute("CHECKPOINT")

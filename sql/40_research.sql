@@ -50,11 +50,10 @@ WITH v AS (
         appeals__suit_direct__corrected + appeals__suit_after_review__corrected AS suit_corrected,
         appeals__suit_direct__pending + appeals__suit_after_review__pending AS suit_pending,
         appeals__suit_direct__total + appeals__suit_after_review__total AS suit_total
-    FROM report_base AS r
+    FROM report_copies AS r
     JOIN stored_report_values AS x USING (report_id)
     LEFT JOIN report_panel_status AS ps USING (report_id)
-    WHERE r.format IS NOT NULL
-      AND r.report_id NOT IN (SELECT report_id FROM report_duplicates)
+    WHERE r.format IS NOT NULL AND NOT r.is_copy
 )
 SELECT v.*,
        (v.granted + v.partial) / NULLIF(v.result_total, 0) AS disclosure_rate,
@@ -202,6 +201,6 @@ SELECT year,
        sum(n_checks)::BIGINT AS n_checks,
        sum(n_checks_failed)::BIGINT AS n_checks_failed,
        sum(n_checks_skipped)::BIGINT AS n_checks_skipped
-FROM report_base
-WHERE report_id NOT IN (SELECT report_id FROM report_duplicates)
+FROM report_copies
+WHERE NOT is_copy
 GROUP BY year;
