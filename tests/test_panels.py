@@ -270,3 +270,25 @@ def test_the_tracked_alias_table_loads_and_bad_ones_are_one_line(
     assert main(["sql", "SELECT 1", "--data", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "alias 'A局' is given twice" in err
+
+
+def test_the_new_views_export_to_csv_and_stata(panel, tmp_path: Path) -> None:
+    import pandas as pd
+    from nianbao.flows.warehouse import export
+
+    data, _ = panel
+    export(tmp_path / "csv", data, fmt="csv")
+    cov = pd.read_csv(tmp_path / "csv" / "report_coverage.csv", encoding="utf-8-sig")
+    assert len(cov) == 30 and cov["present"].sum() == 29
+    export(tmp_path / "dta", data, fmt="stata")
+    with pd.io.stata.StataReader(tmp_path / "dta" / "report_coverage.dta") as reader:
+        df = reader.read()
+        labels = reader.variable_labels()
+    late = df[df["days_late"] > 0]
+    assert late[["agency", "year", "days_late"]].values.tolist() == [
+        ["淮安市淮阴区人民政府", 2022, 50]
+    ]
+    assert labels["deadline"] == "Publication deadline (Regulations art. 49)"
+    reports = pd.read_stata(tmp_path / "dta" / "reports.dta")
+    stated = reports.loc[reports["year"] == 2021, "statements"].str.contains("requests_new")
+    assert stated.all()
