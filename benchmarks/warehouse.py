@@ -80,7 +80,8 @@ SYNTH_BLOCK = 10_000  # reports drawn per numpy block: the generator's own worki
 
 
 def synth(n: int, seed: int = 7) -> Iterator[ReportInput]:
-    """``n`` reports over 2019–2024 (2019/2020 in the 2019 format), row totals consistent.
+    """``n`` reports over 2019–2024 (2019/2020 in the 2019 format), row totals consistent;
+    agency k reports every year (reports 6k … 6k+5), so the panel views have work to do.
 
     A generator, drawn in blocks of SYNTH_BLOCK reports (each block from its own seeded
     stream, so the same ``n`` gives the same reports): 10^6 reports held at once would be
@@ -96,7 +97,8 @@ def _block(first: int, n: int, seed: int) -> list[ReportInput]:
     check_names = [f"requests_row_total.{i}" for i in catalogue.items("2021", "requests")]
     check_names += [f"requests_balance.{c}" for c in catalogue.REQUEST_COLUMNS]
     out: list[ReportInput] = []
-    years = rng.integers(2019, 2025, n)
+    # each agency reports every year 2019–2024 (six consecutive reports: panels to check)
+    years = 2019 + np.arange(first, first + n) % 6
     regions = [
         f"{p:02d}{c:02d}{k:02d}" for p in range(11, 66) for c in range(1, 8) for k in range(1, 9)
     ]
@@ -137,7 +139,7 @@ def _block(first: int, n: int, seed: int) -> list[ReportInput]:
                 format=fmt,
                 meta=Meta(
                     title=f"{year}年政府信息公开工作年度报告",
-                    agency=f"机关{r % 20_000:05d}",
+                    agency=f"机关{r // 6:06d}",
                     year=year,
                 ),
                 facts=facts,
@@ -149,7 +151,7 @@ def _block(first: int, n: int, seed: int) -> list[ReportInput]:
                     sha256=f"{r:064x}",
                     source_url=f"http://www.gov{r % 3000}.gov.cn/zfxxgk/nb/{year}/t{r}.html",
                     level="county",
-                    region_code=regions[r % len(regions)],
+                    region_code=regions[(r // 6) % len(regions)],
                 )
             )
     return out
