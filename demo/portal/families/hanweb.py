@@ -215,10 +215,11 @@ def build_hanweb(ctx: BuildContext) -> SiteApp:
         notes="two jpage units on one page",
     )
     ub1, ub2 = Unit("77301", "301301"), Unit("77302", "301302")
-    plans = ctx.plan("示例省统计局", [2022, 2023, 2024])
-    publish(ctx, hw, cb, "77301", plans, ub1)
-    plans = ctx.plan("示例省统计局", [2019, 2020, 2021], guide=False, companion=False)
-    publish(ctx, hw, cb, "77302", plans, ub2)
+    # one plan for all six years (consecutive reports follow each other), split over the units
+    plans = ctx.plan("示例省统计局", [2019, 2020, 2021, 2022, 2023, 2024])
+    archived = [p for p in plans if p.kind == "report" and p.doc and p.doc.year <= 2021]
+    publish(ctx, hw, cb, "77301", [p for p in plans if p not in archived], ub1)
+    publish(ctx, hw, cb, "77302", archived, ub2)
     for u in (ub1, ub2):
         hw.units[u.columnid] = u
     hw.column_page(cb, [ub1, ub2])
