@@ -126,6 +126,21 @@ class PortalSummary:
     parent: str = ""  # a derived row: the platform it was expanded from
     derived: int = 0  # a platform: agency columns it expanded to tonight
     proposed: int = 0  # an aggregator/platform: columns on unregistered hosts it proposed
+    # the registry row's agency, so the warehouse knows agencies that published nothing
+    agency: str = ""
+    level: str = ""
+    region_code: str = ""
+    kind: str = ""
+
+    @classmethod
+    def of(cls, portal: Portal) -> PortalSummary:
+        return cls(
+            portal.portal_id,
+            agency=portal.agency,
+            level=portal.level,
+            region_code=portal.region_code,
+            kind=portal.kind,
+        )
 
 
 @dataclass(slots=True)
@@ -246,7 +261,7 @@ class Crawler:
                 raise KeyError(f"unknown portal id(s): {', '.join(sorted(missing))}")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.summary = CrawlSummary(
-            self.run_id, self.data_dir, [PortalSummary(p.portal_id) for p in portals], _now()
+            self.run_id, self.data_dir, [PortalSummary.of(p) for p in portals], _now()
         )
         self.summaries = {s.portal_id: s for s in self.summary.portals}
         with DataLock(self.data_dir):
@@ -287,7 +302,7 @@ class Crawler:
             for row in rows:
                 s = self.summaries.get(row.portal_id)
                 if s is None:
-                    s = self.summaries[row.portal_id] = PortalSummary(row.portal_id)
+                    s = self.summaries[row.portal_id] = PortalSummary.of(row)
                     self.summary.portals.append(s)
                 s.parent = platform.portal_id
                 out.append(s)

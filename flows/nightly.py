@@ -189,6 +189,10 @@ def _portal_run(crawled: CrawlSummary, s: PortalSummary, counts: Tally) -> Porta
         extracted=counts.extracted[s.portal_id],
         flagged=counts.flagged[s.portal_id],
         error=s.error,
+        agency=s.agency or None,
+        level=s.level or None,
+        region_code=s.region_code or None,
+        kind=s.kind or None,
     )
 
 

@@ -73,6 +73,11 @@ class PortalRun:
     health: str = OK  # ok | warning | unhealthy
     reason: str = ""
     error: str | None = None
+    # the registry row crawled (report_coverage expects its agency's reports)
+    agency: str | None = None
+    level: str | None = None
+    region_code: str | None = None
+    kind: str | None = None  # column | platform | aggregator
 
     def night(self) -> PortalNight:
         return PortalNight(

@@ -14,6 +14,12 @@ CREATE OR REPLACE MACRO agency_kind(name) AS
               THEN 'government'
          ELSE 'department' END;
 
+-- The agency_key of a (normalised, aliased) name: <region>/<name>, portal:<id>/<name> without a
+-- region; NULL without a name.  One definition for reports and registry rows.
+CREATE OR REPLACE MACRO agency_key_of(name, region, portal) AS
+    CASE WHEN name IS NOT NULL
+         THEN coalesce(region, 'portal:' || portal, 'unplaced') || '/' || name END;
+
 -- Renamed agencies (<data>/agency_aliases.csv, see flows/agency_aliases.py): a report naming
 -- `alias` is keyed as `agency`, under `region_code` when the row gives one.
 CREATE OR REPLACE VIEW agency_aliases AS
@@ -35,9 +41,8 @@ FROM {{aliases}};
 CREATE OR REPLACE VIEW report_base AS
 WITH r AS (SELECT *, agency_norm(agency) AS name_norm FROM stored_reports)
 SELECT r.report_id, r.title, r.agency,
-       CASE WHEN coalesce(a.agency, r.name_norm) IS NOT NULL THEN
-           coalesce(a.region_code, r.region_code, 'portal:' || r.portal_id, 'unplaced')
-           || '/' || coalesce(a.agency, r.name_norm) END AS agency_key,
+       agency_key_of(coalesce(a.agency, r.name_norm), coalesce(a.region_code, r.region_code),
+                     r.portal_id) AS agency_key,
        agency_kind(coalesce(a.agency, r.name_norm)) AS agency_kind,
        r.level, r.region_code,
        CASE WHEN r.region_source IS NULL THEN rpad(left(r.region_code, 2), 6, '0')

@@ -173,20 +173,60 @@ SELECT a.report_id, g.report_id IS NULL AS passes_panel_checks
 FROM agency_years AS a
 LEFT JOIN failing AS g USING (report_id);
 
--- Compliance: one row per agency and year it was expected to report — from its first year
--- seen up to the newest year in the warehouse, for years whose deadline has passed (or that it
--- already reported).  deadline: 1月31日 of the next year for departments, 3月31日 for
--- governments (agency_kind; 条例 第四十九条).  days_late: days after the deadline the report was
--- published (0 when on time; NULL when missing or its date is unknown).
+-- The agencies of the registry rows crawled (portal_runs, latest run per row): a 年报 column
+-- belongs to an agency that must report, whether or not a report of it was ever found.
+-- Platform and aggregator rows are not agencies (a platform's agency columns are rows of their
+-- own).  The key is made as the reports' is (aliases applied, the registry's region).
+CREATE OR REPLACE VIEW registry_agencies AS
+WITH latest AS (
+    SELECT portal_id, agency, level, region_code, agency_norm(agency) AS name_norm
+    FROM portal_runs
+    WHERE agency IS NOT NULL AND coalesce(kind, 'column') = 'column'
+    QUALIFY row_number() OVER (PARTITION BY portal_id ORDER BY started_at DESC, run_id DESC) = 1
+)
+SELECT l.portal_id, l.agency, l.level, coalesce(a.region_code, l.region_code) AS region_code,
+       agency_key_of(coalesce(a.agency, l.name_norm), coalesce(a.region_code, l.region_code),
+                     l.portal_id) AS agency_key,
+       agency_kind(coalesce(a.agency, l.name_norm)) AS agency_kind
+FROM latest AS l
+LEFT JOIN agency_aliases AS a ON a.alias = l.name_norm;
+
+-- Compliance: one row per agency and year it was expected to report, for years whose deadline
+-- has passed (or that it already reported), up to the newest year in the warehouse.
+-- expected_from: 'first_report' — from the agency's first report found; 'registry' — a
+-- registry row's agency of which no report was found, from the warehouse's first year.
+-- present FALSE means no report found in any crawled column, not proof it was never published.
+-- deadline: 1月31日 of the next year for departments, 3月31日 for governments (agency_kind;
+-- 条例 第四十九条).  days_late: days after the deadline the report was published (0 when on
+-- time; NULL when missing or its date is unknown).
 CREATE OR REPLACE VIEW report_coverage AS
-WITH ag AS (
-    SELECT a.*, h.last_year
-    FROM agencies AS a, (SELECT max(year) AS last_year FROM report_base) AS h
+WITH h AS (
+    SELECT min(year) AS first_year, max(year) AS last_year FROM report_base
+),
+provinces AS (
+    SELECT province_code, any_value(province) AS province
+    FROM report_base WHERE province IS NOT NULL GROUP BY province_code
+),
+ag AS (
+    SELECT agency_key, agency, region_code, province_code, province, level, agency_kind,
+           first_year, 'first_report' AS expected_from
+    FROM agencies
+    UNION ALL BY NAME
+    SELECT r.agency_key, any_value(r.agency) AS agency, any_value(r.region_code) AS region_code,
+           rpad(left(any_value(r.region_code), 2), 6, '0') AS province_code,
+           NULL AS province, any_value(r.level) AS level,
+           any_value(r.agency_kind) AS agency_kind,
+           any_value(h.first_year) AS first_year, 'registry' AS expected_from
+    FROM registry_agencies AS r, h
+    WHERE r.agency_key NOT IN (SELECT agency_key FROM agencies)
+    GROUP BY r.agency_key
 ),
 expected AS (
-    SELECT agency_key, agency, region_code, province_code, province, level, agency_kind,
-           CAST(unnest(range(first_year, last_year + 1)) AS SMALLINT) AS year
-    FROM ag
+    SELECT ag.* EXCLUDE (province, first_year),
+           coalesce(ag.province, p.province) AS province,
+           CAST(unnest(range(ag.first_year, h.last_year + 1)) AS SMALLINT) AS year
+    FROM ag CROSS JOIN h
+    LEFT JOIN provinces AS p ON p.province_code = ag.province_code
 ),
 dated AS (
     SELECT e.*,
@@ -200,7 +240,8 @@ SELECT d.agency_key, d.agency, d.region_code, d.province_code, d.province, d.lev
        a.report_id, a.published, d.deadline,
        CASE WHEN a.published IS NOT NULL
             THEN greatest(date_diff('day', d.deadline, a.published), 0) END AS days_late,
-       a.published > d.deadline AS late
+       a.published > d.deadline AS late,
+       d.expected_from
 FROM dated AS d
 LEFT JOIN agency_years AS a ON a.agency_key = d.agency_key AND a.year = d.year
 WHERE d.deadline < current_date OR a.report_id IS NOT NULL;

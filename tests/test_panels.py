@@ -107,7 +107,31 @@ def panel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         encoding="utf-8",
     )
     load(inputs, data)
+    _crawled_registry(data)
     return data, planted
+
+
+def _crawled_registry(data: Path) -> None:
+    """portal_runs rows as a crawl writes them: a column of an agency with reports, one of an
+    agency (审计局) never found publishing, a platform row (not an agency)."""
+    from datetime import UTC, datetime
+
+    from nianbao.flows import runlog
+
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    rows = [
+        ("huaian-czj", "淮安市财政局", "column"),
+        ("huaian-sjj", "淮安市审计局", "column"),
+        ("huaian-bmxxgk", "淮安市部门信息公开平台", "platform"),
+    ]
+    runlog.write_portal_runs(
+        data,
+        [
+            runlog.PortalRun("run-1", pid, at, agency=a, level="city", region_code="320800",
+                             kind=kind)
+            for pid, a, kind in rows
+        ],
+    )  # fmt: skip
 
 
 def test_agency_keys_follow_an_agency_and_its_renaming(panel) -> None:
@@ -185,14 +209,23 @@ def test_report_coverage_shows_the_missing_year_and_the_late_report(panel) -> No
     with connect(data) as con:
         cov = rows(con, "SELECT * FROM report_coverage ORDER BY agency, year")
         missing = [(c["agency"], c["year"]) for c in cov if not c["present"]]
-        assert missing == [("淮安市教育局", 2021)]
+        assert missing == [("淮安市审计局", y) for y in YEARS] + [("淮安市教育局", 2021)]
         late = [(c["agency"], c["year"], c["days_late"]) for c in cov if c["late"]]
         assert late == [("淮安市淮阴区人民政府", 2022, 50)]
         hy = next(c for c in cov if c["agency"] == "淮安市淮阴区人民政府" and c["year"] == 2022)
         assert str(hy["deadline"]) == "2023-03-31" and str(hy["published"]) == "2023-05-20"
         fin = next(c for c in cov if c["agency"] == "淮安市财政局" and c["year"] == 2022)
         assert str(fin["deadline"]) == "2023-01-31" and fin["days_late"] == 0
-        assert len(cov) == 5 * 6  # every agency 2019–2023 (the renamed one under one key)
+        # every agency 2019–2023 (the renamed one under one key); the registry's 审计局 too
+        assert len(cov) == 5 * 7
+        audit = [c for c in cov if c["agency"] == "淮安市审计局"]
+        assert [c["year"] for c in audit] == YEARS and not any(c["present"] for c in audit)
+        assert {c["expected_from"] for c in audit} == {"registry"}
+        assert {c["agency_key"] for c in audit} == {"320800/淮安市审计局"}
+        assert {c["province"] for c in audit} == {"江苏省"}
+        assert {c["expected_from"] for c in cov if c["agency"] != "淮安市审计局"} == {
+            "first_report"
+        }
 
 
 def test_the_planted_narrative_disagreement_is_the_only_one(panel) -> None:
@@ -279,7 +312,7 @@ def test_the_new_views_export_to_csv_and_stata(panel, tmp_path: Path) -> None:
     data, _ = panel
     export(tmp_path / "csv", data, fmt="csv")
     cov = pd.read_csv(tmp_path / "csv" / "report_coverage.csv", encoding="utf-8-sig")
-    assert len(cov) == 30 and cov["present"].sum() == 29
+    assert len(cov) == 35 and cov["present"].sum() == 29
     export(tmp_path / "dta", data, fmt="stata")
     with pd.io.stata.StataReader(tmp_path / "dta" / "report_coverage.dta") as reader:
         df = reader.read()
