@@ -1,8 +1,9 @@
 -- Agency identity (issue 14).  agency_norm: the name as compared — whitespace, brackets, quotes and
 -- punctuation dropped (names are NFKC-normalised by the reader already), and the 中华人民共和国
 -- some ministries print before their name (水利部 = 中华人民共和国水利部).  agency_kind: whether
--- the Regulations' 3月31日 deadline for governments (人民政府 at every level, and the bodies
--- that report like one: 管委会, 行政公署, 街道办事处) or the 1月31日 one for their departments
+-- the Regulations' 3月31日 deadline for governments (人民政府 at every level, a place's own name
+-- standing for its government — 新添镇, 东湖新技术开发区 — and the bodies that report like one:
+-- 管委会, 行政公署, 街道办事处) or the 1月31日 one for their departments
 -- applies (条例 第四十九条; 乡镇 and 街道 reports are held to the governments' date).
 CREATE OR REPLACE MACRO agency_norm(s) AS
     nullif(regexp_replace(regexp_replace(s, '[\s　()（）〔〕【】\[\]《》<>“”"''‘’·・.,，、:：;；_-]+', '', 'g'),
@@ -10,7 +11,7 @@ CREATE OR REPLACE MACRO agency_norm(s) AS
 
 CREATE OR REPLACE MACRO agency_kind(name) AS
     CASE WHEN name IS NULL THEN NULL
-         WHEN regexp_matches(name, '(人民政府|政府|管理委员会|管委会|行政公署|街道办事处|街道)$')
+         WHEN regexp_matches(name, '(政府|管理委员会|管委会|行政公署|办事处|街道|乡|镇|苏木|区|县|旗|市|州|盟)$')
               THEN 'government'
          ELSE 'department' END;
 

@@ -176,12 +176,17 @@ LEFT JOIN failing AS g USING (report_id);
 -- The agencies of the registry rows crawled (portal_runs, latest run per row): a 年报 column
 -- belongs to an agency that must report, whether or not a report of it was ever found.
 -- Platform and aggregator rows are not agencies (a platform's agency columns are rows of their
--- own).  The key is made as the reports' is (aliases applied, the registry's region).
+-- own), nor are rows whose agency is a placeholder or a collection ("…部门", "下属局（名称待核实）",
+-- "国务院部门（示例）"): a name is taken only when it ends as an organ's name does.  The key is
+-- made as the reports' is (aliases applied, the registry's region).
 CREATE OR REPLACE VIEW registry_agencies AS
 WITH latest AS (
     SELECT portal_id, agency, level, region_code, agency_norm(agency) AS name_norm
     FROM portal_runs
     WHERE agency IS NOT NULL AND coalesce(kind, 'column') = 'column'
+      AND NOT contains(agency, '待核实')
+      AND regexp_matches(agency_norm(agency),
+              '(局|厅|委|办|室|政府|中心|院|部|署|办事处|公署|所|站|队|处|会|行|社|台|馆|街道|乡|镇|区|县|旗|市|州|盟)$')
     QUALIFY row_number() OVER (PARTITION BY portal_id ORDER BY started_at DESC, run_id DESC) = 1
 )
 SELECT l.portal_id, l.agency, l.level, coalesce(a.region_code, l.region_code) AS region_code,

@@ -123,6 +123,8 @@ def _crawled_registry(data: Path) -> None:
         ("huaian-czj", "淮安市财政局", "column"),
         ("huaian-sjj", "淮安市审计局", "column"),
         ("huaian-bmxxgk", "淮安市部门信息公开平台", "platform"),
+        ("huaian-bm", "淮安市部门", "column"),  # a collection, not an agency
+        ("huaian-xs", "淮安市下属局（名称待核实）", "column"),  # a placeholder
     ]
     runlog.write_portal_runs(
         data,
@@ -274,9 +276,13 @@ def test_names_compare_without_spacing_punctuation_or_the_state_prefix(panel) ->
         got = con.execute(
             "SELECT agency_norm('中华人民共和国 水利部'), agency_norm('淮安市（本级） 财政局'), "
             "agency_kind('淮安市清江浦区人民政府'), agency_kind('淮安经济技术开发区管理委员会'), "
-            "agency_kind('淮安市人民政府办公室')"
+            "agency_kind('淮安市人民政府办公室'), agency_kind('临洮县新添镇'), "
+            "agency_kind('淮安市清江浦区长西街道办事处'), agency_kind('淮安市发展和改革委员会')"
         ).fetchall()
-        assert got == [("水利部", "淮安市本级财政局", "government", "government", "department")]
+        assert got == [
+            ("水利部", "淮安市本级财政局", "government", "government", "department")
+            + ("government", "government", "department")
+        ]
 
 
 def test_the_tracked_alias_table_loads_and_bad_ones_are_one_line(
