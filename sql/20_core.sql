@@ -59,7 +59,33 @@ SELECT r.report_id, r.title, r.agency,
 FROM r
 LEFT JOIN agency_aliases AS a ON a.alias = r.name_norm;
 
--- Long format: one row per cell, with the report columns needed for slicing (the region ones
+-- Re-posted reports (portals.md H14): the same report under several URLs (部门年报 and 政府年报
+-- columns, a department subsite) gets one report_id per URL.  Reports of the same agency
+-- (agency_key), year and format with identical printed cells (cells_digest, a hash of every
+-- cell's code, raw text, unit and value taken at load) are copies; `original` names the
+-- earliest-fetched one, which the researcher views keep.  Rows loaded before cells_digest
+-- existed are not compared until they are reloaded (a backfill does it).  report_copies is
+-- report_base with that judgement: the views below read it once rather than report_base and a
+-- list of copies (each view reference is another scan).  A TABLE: see 25_panels.sql.
+CREATE OR REPLACE TABLE report_copy_links AS
+SELECT report_id, original, n_copies, coalesce(original <> report_id, FALSE) AS is_copy
+FROM (
+    SELECT report_id,
+           CASE WHEN cells_digest IS NOT NULL THEN first_value(report_id) OVER (
+               PARTITION BY agency_key, year, format, cells_digest
+               ORDER BY fetched_at, report_id) END AS original,
+           CASE WHEN cells_digest IS NOT NULL THEN count(*) OVER (
+               PARTITION BY agency_key, year, format, cells_digest) END AS n_copies
+    FROM report_base
+);
+
+CREATE OR REPLACE VIEW report_copies AS
+SELECT b.*, l.original, l.n_copies, l.is_copy
+FROM report_base AS b
+JOIN report_copy_links AS l USING (report_id);
+
+-- Long format: one row per cell, with the report columns needed for slicing (is_copy: the
+-- report is a re-posted copy, see report_copies; the region ones
 -- included: they are stored once per report, in reports), the catalogue
 -- labels of the report's format, and provenance.  value is NULL when the cell held no number.
 -- Filters on code, table, item and year are pushed down to the Parquet files (fast).
@@ -69,10 +95,10 @@ SELECT f.report_id, f.year, r.agency, r.agency_key, r.level, r.region_code, r.pr
        f.format,
        f."table", f.item, f."column", f.code,
        l.item_zh, l.column_zh, l.item_en, l.column_en, l.parent,
-       f.value, f.unit, f.raw, r.passes_checks,
+       f.value, f.unit, f.raw, r.passes_checks, r.is_copy,
        r.title, r.source_url, r.source, r.sha256, r.fetched_at, r.extracted_at, r.parser_version
 FROM stored_facts AS f
-JOIN report_base AS r USING (report_id)
+JOIN report_copies AS r USING (report_id)
 LEFT JOIN cell_labels AS l
        ON l.format = f.format AND l."table" = f."table" AND l.item = f.item AND l."column" = f."column";
 
@@ -87,7 +113,7 @@ SELECT c.report_id, r.year, r.agency, r.agency_key, r.title, r.format,
        CASE WHEN c.ok THEN 'passed' WHEN NOT c.ok THEN 'failed' ELSE 'skipped' END AS status,
        c.detail, r.source_url, r.source
 FROM stored_checks AS c
-JOIN report_base AS r USING (report_id);
+JOIN report_copies AS r USING (report_id);
 
 CREATE OR REPLACE VIEW check_failures AS
 SELECT report_id, year, agency, title, format, name, family, scope, detail, source_url, source

@@ -8,31 +8,6 @@
 -- are computed once, when the views are applied (after each load) or a private snapshot is
 -- rendered (connect(as_of=…)), and stored beside the views.
 
--- Re-posted reports (portals.md H14): the same report under several URLs (部门年报 and 政府年报
--- columns, a department subsite) gets one report_id per URL.  Reports of the same agency
--- (agency_key), year and format with identical printed cells (cells_digest, a hash of every
--- cell's code, raw text, unit and value taken at load) are copies; `original` names the
--- earliest-fetched one, which the researcher views keep.  Rows loaded before cells_digest
--- existed are not compared until they are reloaded (a backfill does it).  report_copies is
--- report_base with that judgement: the views below read it once rather than report_base and a
--- list of copies (each view reference is another scan).
-CREATE OR REPLACE TABLE report_copy_links AS
-SELECT report_id, original, n_copies, coalesce(original <> report_id, FALSE) AS is_copy
-FROM (
-    SELECT report_id,
-           CASE WHEN cells_digest IS NOT NULL THEN first_value(report_id) OVER (
-               PARTITION BY agency_key, year, format, cells_digest
-               ORDER BY fetched_at, report_id) END AS original,
-           CASE WHEN cells_digest IS NOT NULL THEN count(*) OVER (
-               PARTITION BY agency_key, year, format, cells_digest) END AS n_copies
-    FROM report_base
-);
-
-CREATE OR REPLACE VIEW report_copies AS
-SELECT b.*, l.original, l.n_copies, l.is_copy
-FROM report_base AS b
-JOIN report_copy_links AS l USING (report_id);
-
 -- Each copy with the report it copies (duplicate_of) and the number of copies of it.
 CREATE OR REPLACE VIEW report_duplicates AS
 SELECT report_id, original AS duplicate_of, n_copies, agency, year, format, source_url
