@@ -268,6 +268,10 @@ def test_copies_count_once(panel) -> None:
         assert copy == [{"is_copy": True, "passes_panel_checks": None}]
         t = con.execute("SELECT n_reports FROM totals_by_year WHERE year = 2023").fetchall()
         assert t == [(6,)]
+        once = con.execute(
+            "SELECT count(DISTINCT report_id) FROM facts WHERE year = 2023 AND NOT is_copy"
+        ).fetchall()
+        assert once == [(6,)]
 
 
 def test_names_compare_without_spacing_punctuation_or_the_state_prefix(panel) -> None:
