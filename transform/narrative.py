@@ -102,8 +102,13 @@ _REQ_NONE = re.compile(
 # 3. Applications answered or closed, with a count: "办结23件", "答复263件",
 #    "办结政府信息公开申请20件"; only in a sentence about applications (see _read_sentence).
 #    "均已办结" without a number states nothing.
+#    Not a kind of answer: "同意公开答复9件,部分公开答复0件" are results by kind (their sum is the
+#    total, none of them is).
 _REQ_HANDLED = re.compile(
-    r"(?:办结|答复|办理完毕)(?:了)?(?:[^,]{0,20}?申请(?:件)?)?" + _LINK + _NUM + r"件"
+    r"(?<!公开)(?<!同意)(?<!告知)(?:办结|答复|办理完毕)(?:了)?(?:[^,]{0,20}?申请(?:件)?)?"
+    + _LINK
+    + _NUM
+    + r"件"
 )
 # 4. Items actively published: "主动公开政府信息829条", "主动公开信息总数共200条",
 #    "公开政府信息2414条", "共发布各类信息46106条".  Bare "公开信息N条" only after 主动:
@@ -140,8 +145,10 @@ _STOCK = re.compile(r"截至|截止|至今|目前|到年底|年底累计|累计�
 _NOT_DISCLOSURE = re.compile(r"许可|建议|提案|信访|留言|咨询|投诉|举报|复议|诉讼")
 # After "未发生…行政复议": the sentence is about an outcome (纠错, 败诉), not the count.
 _NOT_ZERO = re.compile(r"^(?:案件)?(?:被|败诉|纠错|撤销|超期)")
-# Before "行政复议N件": the agency as the reviewing body (司法局 办理行政复议案件120件).
-_AS_REVIEWER = re.compile(r"办理|审理|受理|办结|审结|决定")
+# Before "行政复议N件": the agency as the reviewing body (司法局 办理行政复议案件120件) — unless
+# the words between say the cases arose from disclosure ("办理因政府信息公开申请引发的行政复议36
+# 起": the agency as respondent, the table's count).
+_AS_REVIEWER = re.compile(r"(?:办理|审理|受理|办结|审结|决定)(?!.*信息公开)")
 
 _SENTENCE_END = re.compile(r"[。;!?]")
 _CLAUSE_SEP = re.compile(r",")
