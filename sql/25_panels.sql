@@ -230,6 +230,9 @@ WHERE d.deadline < current_date OR a.report_id IS NOT NULL;
 -- against its tables: requests_new ↔ requests.new.total, requests_handled ↔
 -- requests.result_total.total, review ↔ appeals.review.total, suit ↔ both 诉讼 totals.
 -- active_published has no table cell: ok NULL.  ok NULL also when the table cell is blank.
+-- agrees_with: the cell(s) the stated number equals — the compared cell, or, for a number of
+-- applications that is not this year's new ones, 新收 + 上年结转 (共受理749件 = 713 + 36: the
+-- text counted the year's whole caseload).  ok stays FALSE there: the text says something else.
 CREATE OR REPLACE VIEW narrative_checks AS
 WITH s AS (
     SELECT report_id, year, agency_key, agency, format, unnest(statements) AS st
@@ -251,6 +254,11 @@ SELECT s.report_id, s.year, s.agency_key, s.agency, s.st.quantity AS quantity,
            WHEN 'suit' THEN v.appeals__suit_direct__total + v.appeals__suit_after_review__total
        END AS table_value,
        CASE WHEN table_value IS NOT NULL THEN s.st.value = table_value END AS ok,
+       CASE WHEN ok THEN table_cell
+            WHEN s.st.quantity = 'requests_new'
+                 AND s.st.value = v.requests__new__total + v.requests__carried_over__total
+                THEN 'requests.new.total + requests.carried_over.total'
+       END AS agrees_with,
        s.st.text AS text
 FROM s
 LEFT JOIN stored_report_values AS v USING (report_id);

@@ -234,7 +234,9 @@ def test_the_planted_narrative_disagreement_is_the_only_one(panel) -> None:
     data, planted = panel
     with connect(data) as con:
         bad = rows(
-            con, "SELECT agency, year, quantity, stated, table_value FROM narrative_failures"
+            con,
+            "SELECT agency, year, quantity, stated, table_value, agrees_with "
+            "FROM narrative_failures",
         )
         assert bad == [
             {
@@ -243,6 +245,7 @@ def test_the_planted_narrative_disagreement_is_the_only_one(panel) -> None:
                 "quantity": "requests_new",
                 "stated": planted["true_new"] + 5,
                 "table_value": planted["true_new"],
+                "agrees_with": None,
             }
         ]
         n = rows(

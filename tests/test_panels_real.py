@@ -107,3 +107,29 @@ def test_real_narrative_statements_against_the_tables(pingtan: Path) -> None:
     failed = [(c["year"], c["quantity"], c["stated"], c["table_value"]) for c in checks
               if c["ok"] is False]  # fmt: skip
     assert failed == [(2022, "requests_new", 75, 74)]
+
+
+def test_a_caseload_stated_as_applications_agrees_with_new_plus_carried_over(
+    tmp_path: Path,
+) -> None:
+    """沭阳县 2025: "全县全年共受理政府信息公开申请749件" — its table's 本年新收 is 713 and 上年结转
+    36 (typed by hand): the text counted the year's whole caseload."""
+    (report,) = [r for r in load_all() if r.id == "js-shuyang-2025"]
+    if not report.present():
+        pytest.skip(f"real capture absent (tests/fixtures/real/get.py brings it): {report.file}")
+    result = extract_document(read_bytes(report.path.read_bytes(), report.file))
+    load([ReportInput(result, sha256=report.sha256, source_url="file:" + report.file)], tmp_path)
+    with connect(tmp_path) as con:
+        got = rows(
+            con,
+            "SELECT stated, table_value, ok, agrees_with FROM narrative_checks "
+            "WHERE quantity = 'requests_new'",
+        )
+    assert got == [
+        {
+            "stated": 749,
+            "table_value": 713,
+            "ok": False,
+            "agrees_with": "requests.new.total + requests.carried_over.total",
+        }
+    ]
