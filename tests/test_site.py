@@ -221,3 +221,13 @@ def test_sanitizer_keeps_spans_and_text_only():
     assert n == 1
     assert html == ('<table><tr><td rowspan="2" colspan="100">ab</td>'
                     "<th>&lt;c&gt;</th></tr></table>")  # fmt: skip
+
+
+def test_a_chart_label_needing_a_cjk_font_is_an_error(tmp_path):
+    from nianbao.flows.site import charts
+
+    rows = [{"code": "北京市", "rate": 0.5}]
+    with pytest.raises(ValueError, match="CJK"):
+        charts.rate_by_group(tmp_path / "x.svg", rows, {"rate": "rate"}, "t", "%")
+    rows = [{"code": "110000", "rate": 0.5}]
+    assert charts.rate_by_group(tmp_path / "x.svg", rows, {"rate": "rate"}, "t", "%").is_file()

@@ -107,7 +107,7 @@ def rate_by_group(
         ax.invert_yaxis()
         ax.tick_params(axis="y", labelsize=7)
         if len(series) > 1:
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
 
     return _draw(dest, build, title, height=max(HEIGHT, 1.2 + 0.22 * len(rows) * len(series)))
 
