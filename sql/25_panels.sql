@@ -1,12 +1,39 @@
 -- Across reports (issue 14): copies, agencies followed across years, panel checks, coverage and
 -- deadlines, the report text's numbers against its tables.  The public `reports` view is the
--- last one here: report_base plus is_copy and passes_panel_checks.
+-- last one here: report_base plus the agency's identity, is_copy and passes_panel_checks.
 --
 -- Why some of these are TABLEs: every researcher view needs each report's copy and panel
 -- status, and computing them means windows over all reports (1 s per 10^5 reports, on every
 -- query).  They depend only on the warehouse version these views are rendered for, so they
 -- are computed once, when the views are applied (after each load) or a private snapshot is
 -- rendered (connect(as_of=…)), and stored beside the views.
+
+-- Re-posted reports (portals.md H14): the same report under several URLs (部门年报 and 政府年报
+-- columns, a department subsite) gets one report_id per URL.  Reports of the same agency
+-- (agency_key), year and format with identical printed cells (cells_digest, a hash of every
+-- cell's code, raw text, unit and value taken at load) are copies; `original` names the
+-- earliest-fetched one, which the researcher views keep.  Rows loaded before cells_digest
+-- existed are not compared until they are reloaded (a backfill does it).
+CREATE OR REPLACE TABLE report_copy_links AS
+SELECT report_id, agency_key, agency_kind, original, n_copies,
+       coalesce(original <> report_id, FALSE) AS is_copy
+FROM (
+    SELECT b.report_id, n.agency_key, n.agency_kind,
+           CASE WHEN b.cells_digest IS NOT NULL THEN first_value(b.report_id) OVER (
+               PARTITION BY n.agency_key, b.year, b.format, b.cells_digest
+               ORDER BY b.fetched_at, b.report_id) END AS original,
+           CASE WHEN b.cells_digest IS NOT NULL THEN count(*) OVER (
+               PARTITION BY n.agency_key, b.year, b.format, b.cells_digest) END AS n_copies
+    FROM report_base AS b
+    JOIN report_names AS n USING (report_id)
+);
+
+-- report_base with the agency's identity and the copy judgement (what the panel is built from).
+CREATE OR REPLACE VIEW report_copies AS
+SELECT b.report_id, b.title, b.agency, l.agency_key, l.agency_kind,
+       b.* EXCLUDE (report_id, title, agency), l.original, l.n_copies, l.is_copy
+FROM report_base AS b
+JOIN report_copy_links AS l USING (report_id);
 
 -- Each copy with the report it copies (duplicate_of) and the number of copies of it.
 CREATE OR REPLACE VIEW report_duplicates AS
@@ -27,7 +54,7 @@ QUALIFY row_number() OVER (
 
 -- One row per agency: every name it reported under, where it is (from its latest report), the
 -- years it published (copies left out).
-CREATE OR REPLACE VIEW agencies AS
+CREATE OR REPLACE TABLE agencies AS
 SELECT agency_key,
        arg_max(agency, year) AS agency,
        list(DISTINCT agency ORDER BY agency) AS names,
@@ -236,7 +263,7 @@ WHERE d.deadline < current_date OR a.report_id IS NOT NULL;
 CREATE OR REPLACE VIEW narrative_checks AS
 WITH s AS (
     SELECT report_id, year, agency_key, agency, format, unnest(statements) AS st
-    FROM report_base
+    FROM report_copies
     WHERE len(statements) > 0
 )
 SELECT s.report_id, s.year, s.agency_key, s.agency, s.st.quantity AS quantity,
@@ -266,12 +293,20 @@ LEFT JOIN stored_report_values AS v USING (report_id);
 CREATE OR REPLACE VIEW narrative_failures AS
 SELECT * FROM narrative_checks WHERE ok = FALSE;
 
--- Every report: report_base plus is_copy / duplicate_of (report_copies) and
--- passes_panel_checks (report_panel_status).
-CREATE OR REPLACE VIEW reports AS
-SELECT b.* EXCLUDE (cells_digest, statements, original, n_copies, is_copy),
-       b.is_copy, CASE WHEN b.is_copy THEN b.original END AS duplicate_of,
-       p.passes_panel_checks,
-       b.cells_digest, b.statements
-FROM report_copies AS b
+-- Per report, everything that spans reports: identity, copy, panel status (one join for the
+-- views below instead of three).
+CREATE OR REPLACE TABLE report_links AS
+SELECT l.*, p.passes_panel_checks
+FROM report_copy_links AS l
 LEFT JOIN report_panel_status AS p USING (report_id);
+
+-- Every report: as stored, plus agency_key / agency_kind, is_copy / duplicate_of
+-- (report_duplicates) and passes_panel_checks (report_panel_status).
+CREATE OR REPLACE VIEW reports AS
+SELECT b.report_id, b.title, b.agency, l.agency_key, l.agency_kind,
+       b.* EXCLUDE (report_id, title, agency, cells_digest, statements),
+       l.is_copy, CASE WHEN l.is_copy THEN l.original END AS duplicate_of,
+       l.passes_panel_checks,
+       b.cells_digest, b.statements
+FROM report_base AS b
+JOIN report_links AS l USING (report_id);

@@ -14,7 +14,7 @@ SELECT p.report_id, p.year, r.agency, r.level, r.region_code, r.province_code, p
        p.* EXCLUDE (report_id, year, format, item),
        p.commercial + p.research + p.ngo + p.legal_service + p.other_org AS org
 FROM p
-JOIN report_base AS r USING (report_id)
+JOIN reports AS r USING (report_id)
 LEFT JOIN (
     SELECT DISTINCT format, item, item_position, item_zh, item_en, parent
     FROM cell_labels
@@ -26,7 +26,7 @@ CREATE OR REPLACE VIEW appeals_wide AS
 SELECT r.report_id, r.year, r.agency, r.level, r.region_code, r.province_code, r.format,
        r.passes_checks,
        {{wide:appeals}}
-FROM report_base AS r
+FROM reports AS r
 JOIN stored_report_values AS v USING (report_id)
 WHERE r.format IS NOT NULL;
 
@@ -36,6 +36,6 @@ CREATE OR REPLACE VIEW active_wide AS
 SELECT r.report_id, r.year, r.agency, r.level, r.region_code, r.province_code, r.format,
        r.passes_checks,
        {{wide:active}}
-FROM report_base AS r
+FROM reports AS r
 JOIN stored_report_values AS v USING (report_id)
 WHERE r.format IS NOT NULL;

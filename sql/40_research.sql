@@ -13,7 +13,7 @@ CREATE OR REPLACE VIEW report_summary AS
 WITH v AS (
     SELECT r.report_id, r.year, r.agency, r.agency_key, r.level, r.region_code, r.province_code,
         r.format, r.province, r.city_code, r.city, r.county_code, r.county, r.region_source,
-        r.passes_checks, ps.passes_panel_checks, r.n_checks_failed,
+        r.passes_checks, r.passes_panel_checks, r.n_checks_failed,
         requests__new__total AS new,
         requests__carried_over__total AS carried_over,
         requests__granted__total AS granted,
@@ -50,9 +50,8 @@ WITH v AS (
         appeals__suit_direct__corrected + appeals__suit_after_review__corrected AS suit_corrected,
         appeals__suit_direct__pending + appeals__suit_after_review__pending AS suit_pending,
         appeals__suit_direct__total + appeals__suit_after_review__total AS suit_total
-    FROM report_copies AS r
+    FROM reports AS r
     JOIN stored_report_values AS x USING (report_id)
-    LEFT JOIN report_panel_status AS ps USING (report_id)
     WHERE r.format IS NOT NULL AND NOT r.is_copy
 )
 SELECT v.*,
@@ -201,6 +200,6 @@ SELECT year,
        sum(n_checks)::BIGINT AS n_checks,
        sum(n_checks_failed)::BIGINT AS n_checks_failed,
        sum(n_checks_skipped)::BIGINT AS n_checks_skipped
-FROM report_copies
+FROM reports
 WHERE NOT is_copy
 GROUP BY year;
