@@ -183,7 +183,16 @@ def on_dask(
         done = next(as_completed(list(pending)))
         batch = pending.pop(done)
         outcomes = [pickle.loads(blob) for blob in done.result()]  # pickled once, in the reader
-        yield list(zip(batch, outcomes, strict=True))
+        yield paired(batch, outcomes)
+
+
+def paired(batch: list[ReportDocument], outcomes: list[Outcome]) -> list[tuple]:
+    """Each outcome with the document it is of.  Outcomes come in completion order, not the
+    batch's: they are matched by their job (snapshot path and URL), never by position."""
+    by_job = {(j.path, j.source): d for d, j in ((d, job_for(d)) for d in batch)}
+    if len(by_job) != len(batch) or len(outcomes) != len(batch):
+        raise ValueError("a batch's documents and outcomes do not match one to one")
+    return [(by_job[(o.job.path, o.job.source)], o) for o in outcomes]
 
 
 @dataclass(slots=True)

@@ -201,3 +201,26 @@ def test_backfill_mistakes_are_one_line(archive, capsys):
     argv = ["backfill", "--data", str(archive.data)]
     assert main([*argv, "--workers", "0"]) == 2
     assert capsys.readouterr().err.strip() == "nianbao: error: --workers: 0 must be >= 1"
+
+
+def test_outcomes_are_paired_with_their_documents_not_by_position(tmp_path: Path):
+    """A batch's outcomes arrive in completion order: pairing them by position gave one URL
+    another document's report (seen as a flaky backfill test)."""
+    from nianbao.extract.documents_log import ReportDocument
+    from nianbao.flows.backfill import job_for, paired
+    from nianbao.flows.extraction import Outcome
+
+    docs = [
+        ReportDocument(
+            url=f"http://example.gov.cn/t{i}.html", portal_id="p1", sha256=f"{i:064x}",
+            path=tmp_path / f"{i}.html", content_type="text/html", charset=None,
+            fetched_at=datetime(2025, 3, 1, tzinfo=UTC), parent_url=None, kind="report",
+            title=None, year=2024, state="new",
+        )
+        for i in range(3)
+    ]  # fmt: skip
+    outcomes = [Outcome(job_for(d), sha256=d.sha256, reason="not_a_report") for d in docs]
+    pairs = paired(docs, outcomes[::-1])
+    assert [(d.url, o.job.source) for d, o in pairs] == [(d.url, d.url) for d in docs[::-1]]
+    with pytest.raises(ValueError):
+        paired(docs, outcomes[:2])
