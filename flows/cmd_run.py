@@ -10,9 +10,13 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import settings
 from .errors import UserError
+
+if TYPE_CHECKING:
+    import duckdb
 
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TZ = "Asia/Shanghai"
@@ -344,6 +348,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             for row in cur.fetchall():
                 t.add_row(*(_cell(v) for v in row))
             console.print(t)
+        for line in across_reports(con):
+            console.print(line)
     finally:
         con.close()
     for line in registry_growth(data):
@@ -353,9 +359,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     from .site import build_site
 
-    site = build_site(data / "site", data)
+    try:
+        site = build_site(data / "site", data)
+    except Exception as e:  # the warehouse is built: say why the site is not, in one line
+        print(f"site not built: {type(e).__name__}: {e}".splitlines()[0], file=sys.stderr)
+        return 1
     console.print(f"site: {site.index} ({site.pages} pages)", soft_wrap=True)
     return 1 if result["run"]["status"] == "failed" else 0
+
+
+# What the views spanning reports found (sql/25_panels.sql), one line each.
+ACROSS_REPORTS = (
+    (
+        "agencies: {0} followed across years ({1} with 2+ years); {2} re-posted copies "
+        "counted once",
+        "SELECT (SELECT count(*) FROM agencies), "
+        "(SELECT count(*) FROM agencies WHERE len(years) > 1), "
+        "(SELECT count(*) FROM report_duplicates)",
+    ),
+    (
+        "panel checks (上年结转, 现行有效 across years): {0} passed, {1} failed, {2} skipped",
+        "SELECT count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok), "
+        "count(*) FILTER (WHERE ok IS NULL) FROM panel_checks",
+    ),
+    (
+        "coverage: {0} agency-years expected, {1} not found, {2} published late",
+        "SELECT count(*), count(*) FILTER (WHERE NOT present), count(*) FILTER (WHERE late) "
+        "FROM report_coverage",
+    ),
+    (
+        "report text vs tables: {0} numbers compared, {1} disagree (narrative_failures)",
+        "SELECT count(ok), count(*) FILTER (WHERE NOT ok) FROM narrative_checks",
+    ),
+)
+
+
+def across_reports(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The demo's lines on agencies, panel checks, coverage and narrative checks."""
+    return [text.format(*con.execute(sql).fetchall()[0]) for text, sql in ACROSS_REPORTS]
 
 
 def registry_growth(data: Path) -> list[str]:
