@@ -54,6 +54,7 @@ INFO_LABELS: tuple[tuple[str, str, bool], ...] = (
     ("来源", "content_source", True),
     ("分类", "topic", True),
     ("标题", "info_title", True),
+    ("名称", "info_title", True),  # 安徽 info boxes: "名称：X年政府信息公开工作年度报告"
 )
 _LABELS: dict[str, tuple[str, bool]] = {lab: (key, colon) for lab, key, colon in INFO_LABELS}
 

@@ -144,3 +144,16 @@ def test_metadata_keeps_a_number_before_a_space_out_of_the_year() -> None:
     assert _meta_of_title("附件3 2023年政府信息公开工作年度报告").year == 2023
     meta = _meta_of_title("-2+3 2024年政府信息公开工作年度报告")
     assert (meta.year, meta.agency) == (2024, "-2+3")
+
+
+def test_an_info_box_name_label_is_not_part_of_the_title():
+    """安徽 pages print "名称：| X年政府信息公开工作年度报告" in their info box; the title is X…."""
+    from nianbao.core.document import Document, Paragraph, Table
+    from nianbao.transform.meta import extract_meta
+
+    title = "皖示县财政局2023年政府信息公开工作年度报告"
+    grid = Table(rows=[["索引号：", "11342003/2024-04459", "信息分类：", "年度报告"],
+                       ["名称：", title, "", ""]])  # fmt: skip
+    assert extract_meta(Document(blocks=[grid])).title == title
+    assert extract_meta(Document(blocks=[Paragraph(f"名称：{title}")])).title == title
+    assert extract_meta(Document(blocks=[Paragraph(title)])).title == title

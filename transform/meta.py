@@ -77,6 +77,18 @@ def info_box(doc: Document) -> dict[str, str]:
     return out
 
 
+def _unlabelled(cells: list[str]) -> list[str]:
+    """A line's cells without the info-box label in front ("名称：| X", "名称：X"): the title
+    is X, not the label with it."""
+    if cells and len(cells[0]) <= 24 and label_key(_clean(cells[0])):
+        return cells[1:]
+    if cells:
+        head, sep, rest = unicodedata.normalize("NFKC", cells[0]).partition(":")
+        if sep and len(head) <= 12 and label_key(_clean(head)):
+            return [rest, *cells[1:]]
+    return cells
+
+
 def _title_match(text: str) -> re.Match[str] | None:
     """The title rule on the compacted text, else on the text with its spaces (core.text)."""
     for form in readings(text):
@@ -89,7 +101,7 @@ def _title_match(text: str) -> re.Match[str] | None:
 def _title(doc: Document) -> str | None:
     hint = doc.hints.get("title")
     for line in lines_of(doc, 30):
-        text = " ".join(c for c in line.cells if c).strip()
+        text = " ".join(_unlabelled([c for c in line.cells if c])).strip()
         if 8 <= len(text) <= 80 and _title_match(text):
             return unicodedata.normalize("NFKC", text).strip()
     if hint and _title_match(hint):
