@@ -91,3 +91,33 @@ def test_agency_and_listing_pages_load_offline(browser, site):  # noqa: F811
     for path in pages:
         problems, _ = visit(browser, path)
         assert problems == [], path
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory, prefect_server):
+    """The site of a demo warehouse: one night of the nightly flow against the demo portal
+    with its faults on (what ``nianbao demo`` runs), then ``build_site``."""
+    if CHROMIUM is None:
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
+    from nianbao.demo.portal import start_portal
+    from nianbao.flows.nightly import nightly
+    from nianbao.flows.site import build_site
+
+    tmp = tmp_path_factory.mktemp("demo-site")
+    data = tmp / "data"
+    with start_portal(seed=0, faults=True, stall_seconds=1.0) as portal:
+        registry = portal.write_registry(tmp / "registry.csv")
+        nightly(registry=str(registry), data=str(data), delay=0.01)
+    return build_site(data / "site", data)
+
+
+def test_every_page_of_the_demo_warehouse_site_opens_offline(browser, demo_site):
+    pages = sorted(demo_site.path.rglob("*.html"))
+    assert len(pages) == demo_site.pages > 100
+    assert demo_site.reports > 100 and demo_site.agencies > 30
+    problems = {}
+    for path in pages:
+        found, _ = visit(browser, path)
+        if found:
+            problems[str(path.relative_to(demo_site.path))] = found
+    assert problems == {}
