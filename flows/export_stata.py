@@ -501,6 +501,40 @@ def _notes(var: str, notes: Sequence[str]) -> list[tuple[str, str, str]]:
     ]
 
 
+def _labels_of(col: str, view: str, code: str | None, catalogue: Catalogue) -> tuple[str, str]:
+    """(English, Chinese) label of a column: the catalogue's for a cell, else LABELS'."""
+    if code:
+        return catalogue.labels(code)
+    if view == "requests_wide" and (req := catalogue.request_column(col)):
+        return req
+    return LABELS.get(col, (col, ""))
+
+
+def _stata_column(
+    df: pd.DataFrame, var: Variable, convert_dates: dict[str, str], strl: list[str]
+) -> None:
+    """Make ``df[var.column]`` writable: value labels for booleans and code columns, dates
+    and times converted, text over Stata's str limit as strL (noted on the variable)."""
+    col, t, s = var.column, var.type, df[var.column]
+    if t == "BOOLEAN":
+        var.value_labels = dict(_NO_YES)
+    elif t == "DATE":
+        convert_dates[col] = "td"
+    elif t.startswith("TIMESTAMP"):
+        convert_dates[col] = "tc"
+    elif pd.api.types.is_string_dtype(s.dtype):  # VARCHAR, lists, what _select cast
+        cats = categorical(col, s) if len(s) else None
+        if cats is not None:
+            df[col] = pd.Categorical(s.where(s != ""), categories=cats)
+            var.value_labels = dict(enumerate(cats))
+        else:
+            text = s.astype(object).where(s.notna(), "")
+            df[col] = text
+            if len(text) and text.map(lambda v: len(v.encode("utf-8"))).max() > MAX_STR:
+                strl.append(col)
+                var.notes.append("Long text: stored as strL.")
+
+
 def write_dta(
     rel: duckdb.DuckDBPyRelation,
     path: Path,
@@ -524,39 +558,14 @@ def write_dta(
     convert_dates: dict[str, str] = {}
     strl: list[str] = []
     for col in list(df.columns):
-        t = types[col]
+        en, zh = _labels_of(col, view, codes[col], catalogue)
         notes = list(conversion_notes.get(col, []))
-        code = codes[col]
-        zh = ""
-        if code:
-            en, zh = catalogue.labels(code)
-        elif view == "requests_wide" and (req := catalogue.request_column(col)):
-            en, zh = req
-        else:
-            en, zh = LABELS.get(col, (col, ""))
         if zh:
             notes.insert(0, f"中文：{zh}")
         if names[col] != col:
             notes.append(f"Warehouse column: {col}")
-        var = Variable(col, names[col], t, _label(en), notes)
-        s = df[col]
-        if t == "BOOLEAN":
-            var.value_labels = dict(_NO_YES)
-        elif t == "DATE":
-            convert_dates[col] = "td"
-        elif t.startswith("TIMESTAMP"):
-            convert_dates[col] = "tc"
-        elif pd.api.types.is_string_dtype(s.dtype):  # VARCHAR, lists, what _select cast
-            cats = categorical(col, s) if len(s) else None
-            if cats is not None:
-                df[col] = pd.Categorical(s.where(s != ""), categories=cats)
-                var.value_labels = dict(enumerate(cats))
-            else:
-                text = s.astype(object).where(s.notna(), "")
-                df[col] = text
-                if len(text) and text.map(lambda v: len(v.encode("utf-8"))).max() > MAX_STR:
-                    strl.append(col)
-                    var.notes.append("Long text: stored as strL.")
+        var = Variable(col, names[col], types[col], _label(en), notes)
+        _stata_column(df, var, convert_dates, strl)
         variables.append(var)
 
     df.columns = [v.name for v in variables]
