@@ -35,7 +35,7 @@ from .extraction import Job, Limits, Outcome, extract_all
 from .health import UNHEALTHY, assess
 from .runlog import PortalRun, RunSummary
 from .tally import Tally, extraction_record, tally
-from .warehouse_build import ReportInput
+from .warehouse_build import ReportInput, region_fields
 
 Progress = Callable[..., None]
 
@@ -191,9 +191,17 @@ def _portal_run(crawled: CrawlSummary, s: PortalSummary, counts: Tally) -> Porta
         error=s.error,
         agency=s.agency or None,
         level=s.level or None,
-        region_code=s.region_code or None,
+        region_code=_best_region(s.agency, s.region_code),
         kind=s.kind or None,
     )
+
+
+def _best_region(agency: str, region_code: str) -> str | None:
+    """The registry row's region as its reports' region_code is made (a county read from the
+    agency's name inside the registry's city, …), so report_coverage keys both alike."""
+    if not agency:
+        return region_code or None
+    return region_fields(agency, region_code or None)["region_code"]
 
 
 def summarise(

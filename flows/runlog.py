@@ -76,7 +76,7 @@ class PortalRun:
     # the registry row crawled (report_coverage expects its agency's reports)
     agency: str | None = None
     level: str | None = None
-    region_code: str | None = None
+    region_code: str | None = None  # as the reports' region_code: registry's or inferred
     kind: str | None = None  # column | platform | aggregator
 
     def night(self) -> PortalNight:

@@ -338,3 +338,20 @@ def test_the_new_views_export_to_csv_and_stata(panel, tmp_path: Path) -> None:
     reports = pd.read_stata(tmp_path / "dta" / "reports.dta")
     stated = reports.loc[reports["year"] == 2021, "statements"].str.contains("requests_new")
     assert stated.all()
+
+
+def test_a_registry_rows_region_is_made_as_its_reports_are(tmp_path: Path) -> None:
+    """A county government registered under its city's code: portal_runs records the county
+    code its reports get (read from the name), so its coverage key is theirs."""
+    from datetime import UTC, datetime
+
+    from nianbao.extract.crawler import CrawlSummary, PortalSummary
+    from nianbao.extract.registry import Portal
+    from nianbao.flows.nightly import _portal_run
+    from nianbao.flows.tally import Tally
+
+    row = Portal("huaian-hz", "淮安市洪泽区人民政府", "county", "320800",
+                 "http://www.hongze.gov.cn/zfxxgknb/", "trs")  # fmt: skip
+    crawled = CrawlSummary("r1", tmp_path, [PortalSummary.of(row)], datetime.now(UTC))
+    run = _portal_run(crawled, crawled.portals[0], Tally())
+    assert (run.agency, run.region_code, run.kind) == ("淮安市洪泽区人民政府", "320813", "column")
