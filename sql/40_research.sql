@@ -114,8 +114,9 @@ WHERE f."table" = 'requests' AND f."column" = 'total' AND starts_with(f.item, 'd
 -- all filled (so shares add up to 1 per year).  The same numbers as aggregating denial_reasons
 -- (one fact per cell and report), read from report_values — eight columns of one row per
 -- report instead of scanning the facts (2 × 10^8 rows nationally) — and summed per year and
--- format before the labels are joined.
-CREATE OR REPLACE VIEW denial_reason_shares AS
+-- format before the labels are joined.  denial_shares(passing_only): one definition for both
+-- views; denial_reason_shares_passing counts only reports passing every identity and panel check.
+CREATE OR REPLACE MACRO denial_shares(passing_only) AS TABLE
 WITH by_format AS (
     SELECT s.year, s.format, count(*) AS n_reports,
            sum(x.requests__deny_state_secret__total) AS deny_state_secret,
@@ -129,6 +130,7 @@ WITH by_format AS (
     FROM report_summary AS s
     JOIN stored_report_values AS x USING (report_id)
     WHERE s.deny_sum IS NOT NULL
+      AND (NOT passing_only OR coalesce(s.passes_checks AND s.passes_panel_checks, FALSE))
     GROUP BY s.year, s.format
 ), d AS (
     UNPIVOT by_format ON COLUMNS(* EXCLUDE (year, format, n_reports)) INTO NAME item VALUE n
@@ -141,6 +143,10 @@ FROM d
 LEFT JOIN cell_labels AS l
        ON l.format = d.format AND l."table" = 'requests' AND l.item = d.item AND l."column" = 'total'
 GROUP BY d.year, d.item;
+
+CREATE OR REPLACE VIEW denial_reason_shares AS SELECT * FROM denial_shares(FALSE);
+
+CREATE OR REPLACE VIEW denial_reason_shares_passing AS SELECT * FROM denial_shares(TRUE);
 
 -- Q7 per report: corrected / decided (total − pending), for 复议 and for 诉讼 (both kinds).
 CREATE OR REPLACE VIEW correction_rates AS

@@ -355,3 +355,21 @@ def test_a_registry_rows_region_is_made_as_its_reports_are(tmp_path: Path) -> No
     crawled = CrawlSummary("r1", tmp_path, [PortalSummary.of(row)], datetime.now(UTC))
     run = _portal_run(crawled, crawled.portals[0], Tally())
     assert (run.agency, run.region_code, run.kind) == ("淮安市洪泽区人民政府", "320813", "column")
+
+
+def test_denial_shares_over_reports_passing_both_kinds_of_check(panel) -> None:
+    data, _ = panel
+    with connect(data) as con:
+        every = rows(con, "SELECT year, sum(n_reports) AS n FROM denial_reason_shares GROUP BY ALL")
+        passing = rows(
+            con, "SELECT year, sum(n_reports) AS n FROM denial_reason_shares_passing GROUP BY ALL"
+        )
+        want = rows(
+            con,
+            "SELECT year, 8 * count(*) AS n FROM report_summary WHERE deny_sum IS NOT NULL "
+            "AND passes_checks AND passes_panel_checks GROUP BY ALL",
+        )
+    key = lambda r: r["year"]  # noqa: E731
+    assert sorted(passing, key=key) == sorted(want, key=key)
+    # the four reports on either side of the two breaks are left out
+    assert sum(r["n"] for r in every) - sum(r["n"] for r in passing) == 8 * 4
