@@ -187,7 +187,23 @@ def build_hanweb(ctx: BuildContext) -> SiteApp:
     app = SiteApp("hanweb", "hanweb", 2, "示例省工业和信息化厅")
     app.base = ctx.bases["hanweb"]
     hw = HanwebSite(app, "3", require_referer=ctx.faults_on)
-    # column A: one unit, first 3 records embedded, the rest through dataproxy
+    ca = _column_proxied(ctx, app, hw)
+    cb = _column_two_units(ctx, app, hw)
+    cc = _column_encrypted(ctx, app, hw)
+    ctx.columns += [ca, cb, cc]
+    app.add("/", html(page(app.label, '<a href="/col/col77278/index.html">政府信息公开年报</a>')))
+    app.add(
+        "/module/web/jpage/jpage.js",
+        Response(
+            200, b"(function($){$.fn.jpage=function(o){};})(jQuery);", "application/javascript"
+        ),
+    )
+    _hanweb_faults(ctx, app, ca)
+    return app
+
+
+def _column_proxied(ctx: BuildContext, app: SiteApp, hw: HanwebSite) -> Column:
+    """Column A: one unit, first 3 records embedded, the rest through dataproxy."""
     ca = Column(
         "demo-hanweb-gxt",
         "hanweb",
@@ -203,7 +219,11 @@ def build_hanweb(ctx: BuildContext) -> SiteApp:
     publish(ctx, hw, ca, "77278", plans, ua, legacy_year=2019, attach_year=2024)
     hw.units[ua.columnid] = ua
     hw.column_page(ca, [ua])
-    # column B: two jpage units on one page (current and archived reports)
+    return ca
+
+
+def _column_two_units(ctx: BuildContext, app: SiteApp, hw: HanwebSite) -> Column:
+    """Column B: two jpage units on one page (current and archived reports)."""
     cb = Column(
         "demo-hanweb-tjj",
         "hanweb",
@@ -223,7 +243,11 @@ def build_hanweb(ctx: BuildContext) -> SiteApp:
     for u in (ub1, ub2):
         hw.units[u.columnid] = u
     hw.column_page(cb, [ub1, ub2])
-    # column C: encrypted columnid/unitid blobs in <nextgroup>
+    return cb
+
+
+def _column_encrypted(ctx: BuildContext, app: SiteApp, hw: HanwebSite) -> Column:
+    """Column C: encrypted columnid/unitid blobs in <nextgroup>."""
     cc = Column(
         "demo-hanweb-sjj",
         "hanweb",
@@ -240,14 +264,11 @@ def build_hanweb(ctx: BuildContext) -> SiteApp:
     publish(ctx, hw, cc, "77310", plans, uc)
     hw.units[uc.columnid] = uc
     hw.column_page(cc, [uc])
-    ctx.columns += [ca, cb, cc]
-    app.add("/", html(page(app.label, '<a href="/col/col77278/index.html">政府信息公开年报</a>')))
-    app.add(
-        "/module/web/jpage/jpage.js",
-        Response(
-            200, b"(function($){$.fn.jpage=function(o){};})(jQuery);", "application/javascript"
-        ),
-    )
+    return cc
+
+
+def _hanweb_faults(ctx: BuildContext, app: SiteApp, ca: Column) -> None:
+    """503s on a detail page, 429 with Retry-After, a Referer check, the empty page past the end."""
     det = next(i for i in ca.items if i.kind == "report" and i.report and i.report.year == 2023)
     ctx.fault(
         "hanweb",
@@ -283,7 +304,6 @@ def build_hanweb(ctx: BuildContext) -> SiteApp:
         app.url(PROXY + "?page=99&columnid=77278&unitid=301245"),
         "stop on the 54-byte empty datastore",
     )
-    return app
 
 
 def build_hanweb_b(ctx: BuildContext) -> SiteApp:
