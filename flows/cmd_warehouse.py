@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    for add in (_add_ingest, _add_sql, _add_export, _add_optimize):
+        add(sub)
+
+
+def _add_ingest(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "ingest",
         help="extract local report files and load them into the warehouse",
@@ -32,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     settings.add_arguments(p, ("data", *settings.EXTRACT))
     p.set_defaults(func=run_ingest)
 
+
+def _add_sql(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sql",
         help="run a SQL query against the warehouse views",
@@ -56,6 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=run_sql)
 
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
         help="export the main views and a codebook as CSV, Parquet or Stata",
@@ -69,6 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("csv", "parquet", "stata"), default="csv")
     p.set_defaults(func=run_export)
 
+
+def _add_optimize(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "optimize",
         help="compact the warehouse's small files and vacuum old ones",
