@@ -91,17 +91,20 @@ def synth(n: int, seed: int = 7) -> Iterator[ReportInput]:
         yield from _block(start, min(SYNTH_BLOCK, n - start), seed)
 
 
+RAWS = [str(i) for i in range(10_000)]  # printed text of a value, shared
+CHECK_NAMES = [f"requests_row_total.{i}" for i in catalogue.items("2021", "requests")] + [
+    f"requests_balance.{c}" for c in catalogue.REQUEST_COLUMNS
+]
+REGIONS = [
+    f"{p:02d}{c:02d}{k:02d}" for p in range(11, 66) for c in range(1, 8) for k in range(1, 9)
+]
+
+
 def _block(first: int, n: int, seed: int) -> list[ReportInput]:
     rng = np.random.default_rng([seed, first])
-    raws = [str(i) for i in range(10_000)]
-    check_names = [f"requests_row_total.{i}" for i in catalogue.items("2021", "requests")]
-    check_names += [f"requests_balance.{c}" for c in catalogue.REQUEST_COLUMNS]
     out: list[ReportInput] = []
     # each agency reports every year 2019–2024 (six consecutive reports: panels to check)
     years = 2019 + np.arange(first, first + n) % 6
-    regions = [
-        f"{p:02d}{c:02d}{k:02d}" for p in range(11, 66) for c in range(1, 8) for k in range(1, 9)
-    ]
     for fmt in catalogue.FORMATS:
         cells = catalogue.cells(fmt)
         idx = np.flatnonzero((years <= 2020) if fmt == "2019" else (years >= 2021))
@@ -113,48 +116,41 @@ def _block(first: int, n: int, seed: int) -> list[ReportInput]:
         blank = rng.random(vals.shape) < 0.01
         fail = rng.random(len(idx)) < 0.05
         for row, i in enumerate(idx):
-            r = first + int(i)
-            v = vals[row].tolist()
-            b = blank[row].tolist()
-            facts = [
-                Fact(
-                    c.table,
-                    c.item,
-                    c.column,
-                    None if b[k] else v[k],
-                    c.unit,
-                    "" if b[k] else raws[v[k]],
-                )
-                for k, c in enumerate(cells)
-            ]
-            checks = [
-                Check(name, True, f"{name}: {v[k % len(v)]} == {v[k % len(v)]}")
-                for k, name in enumerate(check_names)
-            ]
-            if fail[row]:
-                checks[0] = Check(check_names[0], False, "new.total=5 != 6 (difference -1)")
-            year = int(years[i])
-            result = ExtractResult(
-                source=f"synthetic-{r}",
-                format=fmt,
-                meta=Meta(
-                    title=f"{year}年政府信息公开工作年度报告",
-                    agency=f"机关{r // 6:06d}",
-                    year=year,
-                ),
-                facts=facts,
-                checks=checks,
-            )
-            out.append(
-                ReportInput(
-                    result,
-                    sha256=f"{r:064x}",
-                    source_url=f"http://www.gov{r % 3000}.gov.cn/zfxxgk/nb/{year}/t{r}.html",
-                    level="county",
-                    region_code=regions[(r // 6) % len(regions)],
-                )
-            )
+            r, year = first + int(i), int(years[i])
+            v, b = vals[row].tolist(), blank[row].tolist()
+            out.append(_report(r, year, fmt, cells, v, b, bool(fail[row])))
     return out
+
+
+def _report(
+    r: int, year: int, fmt: str, cells: list, v: list[int], b: list[bool], failed: bool
+) -> ReportInput:
+    """Synthetic report number ``r``: ``v`` its cell values, ``b`` its blank cells, one failed
+    check when ``failed``; agency ``r // 6`` (six consecutive years each)."""
+    facts = [
+        Fact(c.table, c.item, c.column, None if b[k] else v[k], c.unit, "" if b[k] else RAWS[v[k]])
+        for k, c in enumerate(cells)
+    ]
+    checks = [
+        Check(name, True, f"{name}: {v[k % len(v)]} == {v[k % len(v)]}")
+        for k, name in enumerate(CHECK_NAMES)
+    ]
+    if failed:
+        checks[0] = Check(CHECK_NAMES[0], False, "new.total=5 != 6 (difference -1)")
+    result = ExtractResult(
+        source=f"synthetic-{r}",
+        format=fmt,
+        meta=Meta(title=f"{year}年政府信息公开工作年度报告", agency=f"机关{r // 6:06d}", year=year),
+        facts=facts,
+        checks=checks,
+    )
+    return ReportInput(
+        result,
+        sha256=f"{r:064x}",
+        source_url=f"http://www.gov{r % 3000}.gov.cn/zfxxgk/nb/{year}/t{r}.html",
+        level="county",
+        region_code=REGIONS[(r // 6) % len(REGIONS)],
+    )
 
 
 class _Timed:
