@@ -41,8 +41,8 @@ def link(prev: synth.SynthReport, cur: synth.SynthReport) -> None:
         if new < 0:  # more came over than was handled: the rest is carried forward again
             fwd, new = fwd - new, 0
         for k, x in zip(keys, (over, new, done, fwd), strict=True):
-            c[k] = synth._num(x)
-    _retotal(cur)
+            c[k] = synth.number_cell(x)
+    retotal(cur)
     if prev.fmt == cur.fmt == "2021":
         for it in IN_FORCE_ITEMS:
             before = pv.get(("active", it, "in_force"))
@@ -50,17 +50,17 @@ def link(prev: synth.SynthReport, cur: synth.SynthReport) -> None:
             if None in (before, issued, repealed):
                 continue
             repealed = min(int(repealed), int(before) + int(issued))
-            c[("active", it, "repealed")] = synth._num(repealed)
-            c[("active", it, "in_force")] = synth._num(int(before) + int(issued) - repealed)
+            c[("active", it, "repealed")] = synth.number_cell(repealed)
+            c[("active", it, "in_force")] = synth.number_cell(int(before) + int(issued) - repealed)
     synth.state_totals(cur)
 
 
-def _retotal(report: synth.SynthReport) -> None:
+def retotal(report: synth.SynthReport) -> None:
     """The requests table's total column again as the sum of the applicant columns."""
     for it in catalogue.items(report.fmt, "requests"):
         parts = [report.cells[("requests", it, col)].value for col in APPLICANTS]
         if None not in parts:
-            report.cells[("requests", it, "total")] = synth._num(int(sum(parts)))
+            report.cells[("requests", it, "total")] = synth.number_cell(int(sum(parts)))
 
 
 def agency_series(

@@ -628,7 +628,8 @@ def _count(rng: random.Random, scale: float, p_zero: float) -> int:
     return int(rng.expovariate(1.0 / scale)) + (1 if rng.random() < 0.7 else 0)
 
 
-def _num(value: int | float) -> SynthCell:
+def number_cell(value: int | float) -> SynthCell:
+    """A cell printing ``value`` as it is (the catalogue's unit filled in later)."""
     return SynthCell(str(value), value, None)
 
 
@@ -704,11 +705,13 @@ def _fill_active(rng: random.Random, fmt: str, cells: dict[Code, SynthCell]) -> 
                 cells[code] = _amount(rng, size * 3 if fmt == "2021" else size * 20)
             elif col == "delta_items":
                 d = _count(rng, max(size / 10, 0.5), 0.5) * rng.choice([1, -1])
-                cells[code] = _num(d)
+                cells[code] = number_cell(d)
             elif col in ("in_force", "total_published", "decisions", "prev_items"):
-                cells[code] = _num(_count(rng, size * (20 if col == "decisions" else 4), 0.3))
+                cells[code] = number_cell(
+                    _count(rng, size * (20 if col == "decisions" else 4), 0.3)
+                )
             else:
-                cells[code] = _num(_count(rng, size / 2, 0.5))
+                cells[code] = number_cell(_count(rng, size / 2, 0.5))
 
 
 def _fill_requests(
@@ -751,15 +754,15 @@ def _fill_requests(
     for it in items:
         v[("requests", it, "total")] = sum(v[("requests", it, c)] for c in apps)
     for code, x in v.items():
-        cells[code] = _num(x)
+        cells[code] = number_cell(x)
 
 
 def _fill_appeals(rng: random.Random, scale: float, cells: dict[Code, SynthCell]) -> None:
     for it in catalogue.APPEAL_ITEMS:
         parts = [_count(rng, scale / 40, 0.7) for _ in catalogue.APPEAL_COLUMNS[:-1]]
         for c, x in zip(catalogue.APPEAL_COLUMNS[:-1], parts, strict=True):
-            cells[("appeals", it, c)] = _num(x)
-        cells[("appeals", it, "total")] = _num(sum(parts))
+            cells[("appeals", it, c)] = number_cell(x)
+        cells[("appeals", it, "total")] = number_cell(sum(parts))
 
 
 # The sentence of 总体情况 that states the year's totals, as real reports do ("共收到政府信息公开申

@@ -36,9 +36,9 @@ def _plant_carried_over(r: synth.SynthReport, col: str, k: int) -> None:
     """carried_over(col) += k and new(col) −= k: the report's own identities still hold."""
     over, new = ("requests", "carried_over", col), ("requests", "new", col)
     assert r.cells[new].value >= k
-    r.cells[over] = synth._num(r.cells[over].value + k)
-    r.cells[new] = synth._num(r.cells[new].value - k)
-    series._retotal(r)
+    r.cells[over] = synth.number_cell(r.cells[over].value + k)
+    r.cells[new] = synth.number_cell(r.cells[new].value - k)
+    series.retotal(r)
     synth.state_totals(r)
 
 
@@ -60,7 +60,7 @@ def _plant(reports: dict[str, list[synth.SynthReport]]) -> dict[str, object]:
     _plant_carried_over(fin, col, 2)
     hz = by_year["淮安市洪泽区人民政府"][2023]
     key = ("active", "regulation", "in_force")
-    hz.cells[key] = synth._num(hz.cells[key].value + 3)
+    hz.cells[key] = synth.number_cell(hz.cells[key].value + 3)
     by_year["淮安市淮阴区人民政府"][2022].meta.published = "2023-05-20"  # deadline 03-31: 50 days
     mz = by_year["淮安市民政局"][2021]
     true_new = synth.stated_totals(mz)["new"]
